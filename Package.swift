@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "simple-scheduler",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "scheduler", targets: ["Scheduler"]),
+        .executable(name: "custodian", targets: ["Custodian"]),
+        .executable(name: "api", targets: ["API"]),
+        .executable(name: "cli", targets: ["CLI"]),
+        .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMongoC",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"])]
+        ),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "SchedulerCore",
+            dependencies: [
+                "CMongoC",
+                "CRabbitMQ",
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "HTTPServer"),
+        .executableTarget(
+            name: "Scheduler",
+            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "Custodian",
+            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "API",
+            dependencies: [
+                "SchedulerCore", "HTTPServer", "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
+    ]
+)
