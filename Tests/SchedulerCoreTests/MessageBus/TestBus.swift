@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import SchedulerCore
+
+/// Every test that talks to the shared test broker, one at a time: some of them stop and
+/// start it, which would break any other test using it at that moment.
+@Suite(.serialized) struct BrokerTests {}
+
+/// The buses the conformance suite runs against; `rabbitmq` is the private broker of
+/// scripts/test (`SIMPLE_SCHEDULER_TEST_AMQP_URL`).
+enum BusAdapter: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory
+    case rabbitmq
+
+    var testDescription: String { rawValue }
+
+    func make() async throws -> any MessageBus {
+        switch self {
+        case .memory:
+            return InMemoryMessageBus()
+        case .rabbitmq:
+            let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_AMQP_URL")
+            let bus = try RabbitMQBus(connectionString: url, logger: Logger(label: "test.bus"))
+            try await bus.waitUntilConnected(timeout: .seconds(20))
+            return bus
+        }
+    }
+}
+
+func close(_ bus: any MessageBus) async {
+    if let bus = bus as? RabbitMQBus { await bus.shutdown() }
+}
+
+/// A unique job name per test: tests share one broker.
+func uniqueJob(_ prefix: String = "bus") -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+/// Reads deliveries one at a time with a bound, so a missing message fails instead of hanging.
+///
+/// A background task drains the stream into a buffer: cancelling a waiting `next()` on an
+/// `AsyncStream` would end the stream, so timeouts must never cancel the iteration itself.
+final class DeliveryReader: Sendable {
+    private final class Buffer: Sendable {
+        let state = Mutex<(items: [Delivery], finished: Bool)>(([], false))
+        func withLock<T: Sendable>(_ body: (inout (items: [Delivery], finished: Bool)) -> T) -> T {
+            state.withLock { body(&$0) }
+        }
+    }
+
+    private let buffer = Buffer()
+    private let drain: Task<Void, Never>
+
+    init(_ consumer: Consumer) {
+        let buffer = self.buffer
+        drain = Task {
+            for await delivery in consumer.deliveries { buffer.withLock { $0.items.append(delivery) } }
+            buffer.withLock { $0.finished = true }
+        }
+    }
+
+    deinit { drain.cancel() }
+
+    func next(within timeout: Duration = .seconds(10)) async throws -> Delivery {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (item, finished) = buffer.withLock { state -> (Delivery?, Bool) in
+                state.items.isEmpty ? (nil, state.finished) : (state.items.removeFirst(), false)
+            }
+            if let item { return item }
+            if finished { throw TimedOut(what: "a delivery: the stream ended") }
+            guard ContinuousClock.now < deadline else { throw TimedOut(what: "a delivery within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Expects no delivery within `window` (for prefetch limits: an absence cannot be awaited).
+    func expectNothing(within window: Duration) async throws {
+        do {
+            let delivery = try await next(within: window)
+            Issue.record("unexpected delivery: \(String(decoding: delivery.body, as: UTF8.self))")
+        } catch is TimedOut {}
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Runs a program and returns its exit status and standard output, off the cooperative pool.
+///
+/// posix_spawn and waitpid rather than Foundation's Process: `Process.waitUntilExit` did not
+/// return here for a script that leaves a daemon behind (test-broker start). Output goes
+/// through a file, not a pipe, for the same daemon's sake.
+func runProgram(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try spawnAndWait(path, arguments) })
+        }
+    }
+}
+
+private func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).out").path
+    defer { unlink(outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard spawned == 0 else { throw TimedOut(what: "spawning \(path): error \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+}
