@@ -44,7 +44,8 @@ extension MongoDatabase {
 
     /// Five round trips whatever the number of jobs (three when nothing is claimable):
     /// server time, live managers, candidate names, one `update` with `multi`, and the
-    /// claimed jobs read back. The update repeats the claimable filter, which the server
+    /// claimed jobs read back; a claimer that lost races for some candidates repeats the
+    /// last three up to `claimAttempts` times in all. The update repeats the claimable filter, which the server
     /// evaluates per document atomically with its write, so of two racing claimers
     /// only one can lock a given job; the read-back returns exactly the ones we won.
     public func claimJobs(for manager: String, limit: Int?, leaseTimeout: Int) async throws -> [Job] {
@@ -62,20 +63,36 @@ extension MongoDatabase {
                     ["managerId": ["$nin": .array(live)]],
                 ],
             ]
-            var options: BSONFields = ["sort": ["_id": 1], "projection": ["_id": 1]]
-            if let limit { options["limit"] = .int(limit) }
-            let candidates = try session.find("jobs", claimable, options: options).compactMap { $0["_id"] }
-            guard !candidates.isEmpty else { return [] }
-            var filter = claimable
-            filter["_id"] = ["$in": .array(candidates)]
-            let reply = try session.update(
-                "jobs",
-                [["q": .document(filter), "u": ["$set": ["managerId": owner, "heartbeat": .date(now)]], "multi": true]])
-            session.statistics.recordWrites(reply["nModified"]?.intValue ?? reply["n"]?.intValue ?? 0)
-            return try session.find(
-                "jobs", ["_id": ["$in": .array(candidates)], "managerId": owner], options: ["sort": ["_id": 1]])
+            var claimed: [BSONFields] = []
+            // Racing claimers see the same first candidates; one that lost some of them
+            // looks again (a bounded number of times) rather than wait for its next turn.
+            for _ in 0..<Self.claimAttempts {
+                let wanted = limit.map { $0 - claimed.count }
+                var options: BSONFields = ["sort": ["_id": 1], "projection": ["_id": 1]]
+                if let wanted { options["limit"] = .int(wanted) }
+                var search = claimable
+                // Our own jobs stay claimable by us while we are not live: never twice.
+                if !claimed.isEmpty { search["_id"] = ["$nin": .array(claimed.compactMap { $0["_id"] })] }
+                let candidates = try session.find("jobs", search, options: options).compactMap { $0["_id"] }
+                guard !candidates.isEmpty else { break }
+                var filter = claimable
+                filter["_id"] = ["$in": .array(candidates)]
+                let reply = try session.update(
+                    "jobs",
+                    [["q": .document(filter), "u": ["$set": ["managerId": owner, "heartbeat": .date(now)]], "multi": true]]
+                )
+                let won = reply["n"]?.intValue ?? 0
+                session.statistics.recordWrites(won)
+                if won > 0 {
+                    claimed += try session.find(
+                        "jobs", ["_id": ["$in": .array(candidates)], "managerId": owner], options: ["sort": ["_id": 1]])
+                }
+                // Winning every candidate means the limit is reached or nothing else was claimable.
+                if won == candidates.count { break }
+            }
+            return claimed
         }
-        return try documents.map(MongoDocuments.job)
+        return try documents.map(MongoDocuments.job).sorted { $0.name < $1.name }
     }
 
     public func releaseJobs(of manager: String, names: [String]?) async throws -> Int {
@@ -106,6 +123,9 @@ extension MongoDatabase {
             return count
         }
     }
+
+    /// How many times a claim looks for candidates again after losing races for some.
+    static let claimAttempts = 3
 
     /// Writes a job's lock field directly, as the original service might have left it
     /// (tests of the zero id and of foreign locks).
