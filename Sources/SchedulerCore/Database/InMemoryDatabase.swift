@@ -237,3 +237,10 @@ public final class InMemoryDatabase: Database {
         }
     }
 }
+
+extension InMemoryDatabase {
+    /// Writes a lock field as another program (the original Go service) might have left it.
+    func overwriteLock(job name: String, managerId: String?) {
+        state.withLock { $0.jobs[name]?.managerId = managerId }
+    }
+}

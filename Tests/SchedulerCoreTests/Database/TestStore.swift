@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import SchedulerCore
+
+/// The adapters the conformance suite runs against. Each case opens a fresh, private
+/// store; `MongoDB` needs `SIMPLE_SCHEDULER_TEST_MONGODB_URL` (set by scripts/test).
+enum Adapter: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory
+    case sqlite
+
+    var testDescription: String { rawValue }
+}
+
+/// One private store and a way to open further handles onto it (further processes, as far
+/// as the adapter can tell), so races between instances are real races.
+struct TestStore: Sendable {
+    let adapter: Adapter
+    let database: any Database
+    let openAnother: @Sendable () async throws -> any Database
+    /// Writes a job's lock field directly, as the original service might have left it.
+    let overwriteLock: @Sendable (_ job: String, _ managerId: String?) async throws -> Void
+
+    static func make(_ adapter: Adapter) async throws -> TestStore {
+        let logger = Logger(label: "test")
+        switch adapter {
+        case .memory:
+            let db = InMemoryDatabase()
+            return TestStore(
+                adapter: adapter, database: db, openAnother: { db },
+                overwriteLock: { job, manager in db.overwriteLock(job: job, managerId: manager) })
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("ss-\(UUID().uuidString).db").path
+            let db = SQLiteDatabase(path: path, logger: logger)
+            try await db.prepare()
+            return TestStore(
+                adapter: adapter, database: db,
+                openAnother: {
+                    let other = SQLiteDatabase(path: path, logger: logger)
+                    try await other.prepare()
+                    return other
+                },
+                overwriteLock: { job, manager in
+                    try await db.transaction { conn in
+                        _ = try conn.query(
+                            "UPDATE jobs SET managerId = ? WHERE name = ?", [SQLiteValue(manager), .text(job)])
+                    }
+                })
+        }
+    }
+}
+
+/// The URL of a test server started by scripts/test; a missing one fails the test loudly.
+func requiredEnvironment(_ name: String) throws -> String {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        throw MissingTestServer(variable: name)
+    }
+    return value
+}
+
+struct MissingTestServer: Error, CustomStringConvertible {
+    let variable: String
+    var description: String { "\(variable) is not set: run the tests with scripts/test, which starts the servers" }
+}
+
+extension Timestamp {
+    /// A fixed instant for tests: 2025-01-29T10:00:00Z plus `seconds`.
+    static func test(_ seconds: Int64 = 0) -> Timestamp {
+        Timestamp(milliseconds: 1_738_144_800_000 + seconds * 1000)
+    }
+}
