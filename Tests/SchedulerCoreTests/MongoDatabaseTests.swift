@@ -8,19 +8,11 @@ import Testing
 /// and sets SIMPLE_SCHEDULER_TEST_MONGODB_URL). Each test uses a database of its own.
 @Suite struct MongoDatabaseTests {
     static func open(_ name: String? = nil) async throws -> (MongoDatabase, String) {
-        guard let url = ProcessInfo.processInfo.environment["SIMPLE_SCHEDULER_TEST_MONGODB_URL"], !url.isEmpty else {
-            throw MongoTestServerMissing()
-        }
+        let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_MONGODB_URL")
         let dbName = name ?? "test_\(UUID().uuidString.prefix(8))"
         let db = try MongoDatabase(connectionString: url, databaseName: dbName, logger: Logger(label: "test"))
         try await db.prepare()
         return (db, dbName)
-    }
-
-    struct MongoTestServerMissing: Error, CustomStringConvertible {
-        var description: String {
-            "SIMPLE_SCHEDULER_TEST_MONGODB_URL is not set: run the tests with scripts/test, which starts the server"
-        }
     }
 
     static let t0 = Timestamp(milliseconds: 1_738_144_800_000)

@@ -45,9 +45,10 @@ extension MongoDatabase {
     /// Five round trips whatever the number of jobs (three when nothing is claimable):
     /// server time, live managers, candidate names, one `update` with `multi`, and the
     /// claimed jobs read back; a claimer that lost races for some candidates repeats the
-    /// last three up to `claimAttempts` times in all. The update repeats the claimable filter, which the server
-    /// evaluates per document atomically with its write, so of two racing claimers
-    /// only one can lock a given job; the read-back returns exactly the ones we won.
+    /// last three (up to `claimAttempts` times in all). The update repeats the claimable
+    /// filter, which the server evaluates per document atomically with its write, so of
+    /// two racing claimers only one can lock a given job; the read-back returns exactly
+    /// the ones we won.
     public func claimJobs(for manager: String, limit: Int?, leaseTimeout: Int) async throws -> [Job] {
         if let limit, limit <= 0 { return [] }
         let owner = BSON.identifier(manager)
@@ -65,7 +66,9 @@ extension MongoDatabase {
             ]
             var claimed: [BSONFields] = []
             // Racing claimers see the same first candidates; one that lost some of them
-            // looks again (a bounded number of times) rather than wait for its next turn.
+            // looks again rather than wait for its next turn. Among live claimers every
+            // lost candidate is progress for another, so this ends; the cap only guards
+            // against claimers whose own leases expired stealing from one another.
             for _ in 0..<Self.claimAttempts {
                 let wanted = limit.map { $0 - claimed.count }
                 var options: BSONFields = ["sort": ["_id": 1], "projection": ["_id": 1]]
@@ -124,8 +127,9 @@ extension MongoDatabase {
         }
     }
 
-    /// How many times a claim looks for candidates again after losing races for some.
-    static let claimAttempts = 3
+    /// How many times a claim looks for candidates in all (it looks again only after
+    /// losing races for some).
+    static let claimAttempts = 32
 
     /// Writes a job's lock field directly, as the original service might have left it
     /// (tests of the zero id and of foreign locks).
