@@ -79,44 +79,6 @@ import Testing
         #expect(try await db.managers().isEmpty)
     }
 
-    @Test func concurrentClaimersEachJobOnce() async throws {
-        let (db, name) = try await Self.open()
-        for i in 0..<100 { try await db.createJob(Job(name: String(format: "job-%03d", i))) }
-        guard let url = ProcessInfo.processInfo.environment["SIMPLE_SCHEDULER_TEST_MONGODB_URL"] else { return }
-        let managers = (0..<8).map { _ in RunID.generate().hex }
-        for manager in managers { try await db.registerManager(id: manager, hostname: "h") }
-        let results = try await withThrowingTaskGroup(of: (String, [Job]).self) { group in
-            for manager in managers {
-                group.addTask {
-                    // A handle of its own, as another instance would have.
-                    let other = try MongoDatabase(connectionString: url, databaseName: name, logger: Logger(label: "t"))
-                    var mine: [Job] = []
-                    while true {
-                        let claimed = try await other.claimJobs(for: manager, limit: 5, leaseTimeout: 60_000)
-                        #expect(claimed.count <= 5)
-                        #expect(claimed.allSatisfy { $0.managerId == manager && $0.heartbeat != nil })
-                        if claimed.isEmpty {
-                            // Empty may mean "lost every race": stop only when nothing is left.
-                            let unlocked = try await other.jobs(after: nil, limit: 200).items.filter { $0.managerId == nil }
-                            if unlocked.isEmpty { break } else { continue }
-                        }
-                        mine += claimed
-                        if mine.count >= 15 { break }
-                    }
-                    return (manager, mine)
-                }
-            }
-            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
-        }
-        let all = results.values.flatMap { $0.map(\.name) }
-        #expect(all.count == 100)
-        #expect(Set(all).count == 100)
-        #expect(results.values.allSatisfy { $0.count <= 15 })
-        for (manager, jobs) in results {
-            #expect(try await db.jobs(lockedBy: manager).map(\.name) == jobs.map(\.name).sorted())
-        }
-    }
-
     @Test func claimRespectsLiveAndDeadManagers() async throws {
         let (db, _) = try await Self.open()
         let live = RunID.generate().hex
