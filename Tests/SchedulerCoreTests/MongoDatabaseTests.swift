@@ -93,8 +93,11 @@ import Testing
         try await db.overwriteLock(job: "absent", managerId: dead)
         try await db.overwriteLock(job: "zero", managerId: Manager.zeroID)
         try await db.overwriteLock(job: "string-owner", managerId: "not-an-object-id")
+        let before = db.statistics.roundTrips
         let claimed = try await db.claimJobs(for: me, limit: nil, leaseTimeout: 60_000)
         #expect(claimed.map(\.name) == ["absent", "free", "string-owner", "zero"])
+        // Server time, live managers, candidates, one update, read-back: not one per job.
+        #expect(db.statistics.roundTrips - before == 5)
         #expect(try await db.claimJobs(for: me, limit: nil, leaseTimeout: 60_000).isEmpty)
 
         // With a zero lease every manager is dead: the live one's job becomes claimable.
@@ -214,5 +217,75 @@ import Testing
         #expect(Set(try await db.runs(ids: [old.id, oldNoEnd.id, recentEnd.id, active.id]).map(\.id)) == [recentEnd.id, active.id])
         // The slot of a deleted run is free again.
         #expect(try await db.insertRun(Run(jobName: "d", status: .pending, createdTime: Self.t0)) == .inserted)
+    }
+
+    @Test func unreachableServerIsUnavailable() async throws {
+        let db = try MongoDatabase(
+            connectionString: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200", databaseName: "x",
+            logger: Logger(label: "t"))
+        do {
+            _ = try await db.job(named: "x")
+            Issue.record("expected an error")
+        } catch let error as DatabaseError {
+            #expect(error.isUnavailable, "\(error)")
+        }
+    }
+
+    @Test func readsDocumentsOfTheOriginal() async throws {
+        let (db, _) = try await Self.open()
+        let zeroTime = BSON.date(BSON.zeroTimeMilliseconds)
+        let runID = RunID.generate()
+        let zeroOwner = try RunID(validating: Manager.zeroID)
+        try await db.perform { session throws(DatabaseError) in
+            _ = try session.insert(
+                "jobs",
+                [
+                    [
+                        "_id": "legacy", "enabled": true, "nextRunAt": .date(Self.t0), "interval": .int32(60_000),
+                        "runExecutionTimeout": .int32(0), "runStartTimeout": .int64(5), "heartbeatTimeout": .double(7),
+                        "allowConcurrentRuns": false, "maxQueueCount": .int32(3),
+                        "managerId": .objectID(zeroOwner.bytes), "heartbeat": zeroTime,
+                    ]
+                ], ordered: true)
+            _ = try session.insert(
+                "runs",
+                [
+                    [
+                        "_id": .objectID(runID), "jobName": "legacy", "status": "completed",
+                        "createdTime": .date(Self.t0), "startTime": zeroTime, "endTime": zeroTime,
+                    ]
+                ], ordered: true)
+        }
+        let job = try #require(try await db.job(named: "legacy"))
+        #expect(job.interval == 60_000)
+        #expect(job.runStartTimeout == 5)
+        #expect(job.heartbeatTimeout == 7)
+        #expect(job.maxQueueCount == 3)
+        #expect(job.timezone == "UTC")
+        #expect(job.cron == nil)
+        #expect(job.heartbeat == nil)
+        #expect(job.managerId == Manager.zeroID)
+        #expect(
+            try await db.run(id: runID)
+                == Run(id: runID, jobName: "legacy", status: .completed, createdTime: Self.t0))
+        #expect(try await db.runs(matching: RunQuery(trigger: .schedule), after: nil, limit: nil).items.count == 1)
+        #expect(try await db.runs(matching: RunQuery(startedBefore: Self.t0), after: nil, limit: nil).items.isEmpty)
+        // The zero id is unlocked.
+        let me = RunID.generate().hex
+        try await db.registerManager(id: me, hostname: "h")
+        #expect(try await db.claimJobs(for: me, limit: nil, leaseTimeout: 60_000).map(\.name) == ["legacy"])
+        // A year-1 end time is unset: the created time decides.
+        #expect(try await db.deleteFinalRuns(endedBefore: Self.t0) == 0)
+        #expect(try await db.deleteFinalRuns(endedBefore: Self.t0.adding(milliseconds: 1)) == 1)
+    }
+
+    @Test func corruptDocumentsThrowInvalidDocument() async throws {
+        let (db, _) = try await Self.open()
+        let runID = RunID.generate()
+        try await db.perform { session throws(DatabaseError) in
+            _ = try session.insert("runs", [["_id": .objectID(runID), "jobName": "x", "status": "exploded"]], ordered: true)
+        }
+        await #expect(throws: DatabaseError.self) { _ = try await db.run(id: runID) }
+        do { _ = try await db.run(id: runID) } catch let error as DatabaseError { #expect(error.isInvalidDocument) }
     }
 }
