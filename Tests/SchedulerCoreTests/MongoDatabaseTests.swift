@@ -137,7 +137,9 @@ import Testing
 
     @Test func batchInsertIsOneRoundTrip() async throws {
         let (db, _) = try await Self.open()
-        let runs = (0..<100).map { Run(jobName: "j", status: .pending, createdTime: Self.t0.adding(milliseconds: Int64($0))) }
+        let runs = (0..<100).map {
+            Run(jobName: "j", status: .pending, createdTime: Self.t0.adding(milliseconds: Int64($0)))
+        }
         let before = db.statistics.roundTrips
         let outcomes = try await db.insertRuns(runs)
         #expect(db.statistics.roundTrips - before == 1)
@@ -157,7 +159,9 @@ import Testing
         ])
         #expect(outcomes == [.applied, .applied])
         #expect(db.statistics.roundTrips - before == 1)
-        #expect(try await db.run(id: a.id) == a.applying(RunTransition(id: a.id, from: .pending, to: .running, at: t1).changes))
+        #expect(
+            try await db.run(id: a.id)
+                == a.applying(RunTransition(id: a.id, from: .pending, to: .running, at: t1).changes))
         #expect(try await db.run(id: b.id)?.heartbeat == t1)
 
         // A stale heartbeat does not move the heartbeat back, but still applies.
@@ -184,7 +188,10 @@ import Testing
         var runs: [Run] = []
         for i in 0..<7 {
             // Pairs share a createdTime so the id breaks ties.
-            runs.append(Run(jobName: "p", status: .completed, createdTime: Self.t0.adding(milliseconds: Int64(i / 2)), trigger: .manual))
+            runs.append(
+                Run(
+                    jobName: "p", status: .completed, createdTime: Self.t0.adding(milliseconds: Int64(i / 2)),
+                    trigger: .manual))
         }
         runs.append(Run(jobName: "q", status: .pending, createdTime: Self.t0))
         _ = try await db.insertRuns(runs)
@@ -200,9 +207,11 @@ import Testing
         let all = try await db.runs(matching: RunQuery(), after: nil, limit: nil)
         #expect(all.items.count == 8)
         #expect(all.next == nil)
-        let strict = try await db.runs(matching: RunQuery(createdBefore: Self.t0.adding(milliseconds: 1)), after: nil, limit: nil)
+        let strict = try await db.runs(
+            matching: RunQuery(createdBefore: Self.t0.adding(milliseconds: 1)), after: nil, limit: nil)
         #expect(Set(strict.items.map(\.id)) == Set(runs.filter { $0.createdTime == Self.t0 }.map(\.id)))
-        let pending = try await db.runs(matching: RunQuery(statuses: [.pending], trigger: .schedule), after: nil, limit: 10)
+        let pending = try await db.runs(
+            matching: RunQuery(statuses: [.pending], trigger: .schedule), after: nil, limit: 10)
         #expect(pending.items.map(\.jobName) == ["q"])
     }
 
@@ -210,11 +219,16 @@ import Testing
         let (db, _) = try await Self.open()
         let old = Run(jobName: "d", status: .completed, createdTime: Self.t0, endTime: Self.t0)
         let oldNoEnd = Run(jobName: "d", status: .skipped, createdTime: Self.t0.adding(milliseconds: 1))
-        let recentEnd = Run(jobName: "d", status: .failed, createdTime: Self.t0.adding(milliseconds: 2), endTime: Self.t0.adding(milliseconds: 10_000))
+        let recentEnd = Run(
+            jobName: "d", status: .failed, createdTime: Self.t0.adding(milliseconds: 2),
+            endTime: Self.t0.adding(milliseconds: 10_000))
         let active = Run(jobName: "d", status: .running, createdTime: Self.t0.adding(milliseconds: 3))
         _ = try await db.insertRuns([old, oldNoEnd, recentEnd, active])
         #expect(try await db.deleteFinalRuns(endedBefore: Self.t0.adding(milliseconds: 5_000)) == 2)
-        #expect(Set(try await db.runs(ids: [old.id, oldNoEnd.id, recentEnd.id, active.id]).map(\.id)) == [recentEnd.id, active.id])
+        #expect(
+            Set(try await db.runs(ids: [old.id, oldNoEnd.id, recentEnd.id, active.id]).map(\.id)) == [
+                recentEnd.id, active.id,
+            ])
         // The slot of a deleted run is free again.
         #expect(try await db.insertRun(Run(jobName: "d", status: .pending, createdTime: Self.t0)) == .inserted)
     }
@@ -283,7 +297,8 @@ import Testing
         let (db, _) = try await Self.open()
         let runID = RunID.generate()
         try await db.perform { session throws(DatabaseError) in
-            _ = try session.insert("runs", [["_id": .objectID(runID), "jobName": "x", "status": "exploded"]], ordered: true)
+            _ = try session.insert(
+                "runs", [["_id": .objectID(runID), "jobName": "x", "status": "exploded"]], ordered: true)
         }
         await #expect(throws: DatabaseError.self) { _ = try await db.run(id: runID) }
         do { _ = try await db.run(id: runID) } catch let error as DatabaseError { #expect(error.isInvalidDocument) }

@@ -82,7 +82,12 @@ extension MongoDatabase {
                 filter["_id"] = ["$in": .array(candidates)]
                 let reply = try session.update(
                     "jobs",
-                    [["q": .document(filter), "u": ["$set": ["managerId": owner, "heartbeat": .date(now)]], "multi": true]]
+                    [
+                        [
+                            "q": .document(filter), "u": ["$set": ["managerId": owner, "heartbeat": .date(now)]],
+                            "multi": true,
+                        ]
+                    ]
                 )
                 let won = reply["n"]?.intValue ?? 0
                 session.statistics.recordWrites(won)

@@ -63,7 +63,10 @@ public final class MongoDatabase: Database {
                     ["key": ["jobName": 1, "status": 1], "name": "jobName_1_status_1"],
                 ]
             ),
-            ("jobs", [["key": ["managerId": 1], "name": "managerId_1"], ["key": ["enabled": 1], "name": "enabled_1"]]),
+            (
+                "jobs",
+                [["key": ["managerId": 1], "name": "managerId_1"], ["key": ["enabled": 1], "name": "enabled_1"]]
+            ),
             ("managers", [["key": ["heartbeat": 1], "name": "heartbeat_1"]]),
         ]
         try await perform { session throws(DatabaseError) in

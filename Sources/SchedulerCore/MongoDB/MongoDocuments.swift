@@ -138,13 +138,17 @@ enum MongoDocuments {
 
     private static func int(_ d: BSONFields, _ key: String, _ context: String) throws(DatabaseError) -> Int? {
         guard let value = d[key], value != .null else { return nil }
-        guard let int = value.intValue else { throw DatabaseError.invalidDocument("\(context): \(key) is not a number") }
+        guard let int = value.intValue else {
+            throw DatabaseError.invalidDocument("\(context): \(key) is not a number")
+        }
         return int
     }
 
     private static func bool(_ d: BSONFields, _ key: String, _ context: String) throws(DatabaseError) -> Bool? {
         guard let value = d[key], value != .null else { return nil }
-        guard let bool = value.boolValue else { throw DatabaseError.invalidDocument("\(context): \(key) is not a bool") }
+        guard let bool = value.boolValue else {
+            throw DatabaseError.invalidDocument("\(context): \(key) is not a bool")
+        }
         return bool
     }
 
@@ -159,7 +163,9 @@ enum MongoDocuments {
     /// A time; the original's year-1 date counts as unset.
     private static func time(_ d: BSONFields, _ key: String, _ context: String) throws(DatabaseError) -> Timestamp? {
         guard let value = d[key], value != .null else { return nil }
-        guard case .date(let ms) = value else { throw DatabaseError.invalidDocument("\(context): \(key) is not a date") }
+        guard case .date(let ms) = value else {
+            throw DatabaseError.invalidDocument("\(context): \(key) is not a date")
+        }
         return ms <= BSON.zeroTimeMilliseconds ? nil : Timestamp(milliseconds: ms)
     }
 

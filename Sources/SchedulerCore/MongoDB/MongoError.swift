@@ -44,7 +44,8 @@ enum MongoError {
     /// Throws for `writeErrors` (except those `ignoring` accepts) and `writeConcernError`
     /// in a write command's reply, which arrive with `ok: 1`.
     static func checkWriteErrors(
-        _ reply: BSONFields, operation: String, ignoring: (_ index: Int, _ error: BSONFields) -> Bool = { _, _ in false }
+        _ reply: BSONFields, operation: String,
+        ignoring: (_ index: Int, _ error: BSONFields) -> Bool = { _, _ in false }
     ) throws(DatabaseError) {
         for item in reply["writeErrors"]?.arrayValue ?? [] {
             guard let error = item.documentValue else { continue }

@@ -33,7 +33,8 @@ struct MongoSession {
             throw DatabaseError.invalidArgument("cannot open collection \(collection)")
         }
         defer { mongoc_collection_destroy(handle) }
-        guard let cursor = mongoc_collection_find_with_opts(handle, filterDocument.pointer, optionsDocument.pointer, nil)
+        guard
+            let cursor = mongoc_collection_find_with_opts(handle, filterDocument.pointer, optionsDocument.pointer, nil)
         else { throw DatabaseError.invalidArgument("cannot create a cursor on \(collection)") }
         defer { mongoc_cursor_destroy(cursor) }
         statistics.recordRoundTrip()
@@ -53,7 +54,7 @@ struct MongoSession {
         let reply: BSONFields
         do {
             reply = try command(["hello": 1], "hello")
-        } catch where !error.isUnavailable {
+        } catch  where !error.isUnavailable {
             reply = try command(["isMaster": 1], "isMaster")
         }
         guard case .date(let ms) = reply["localTime"] else {
@@ -67,7 +68,10 @@ struct MongoSession {
     /// `insert` of `documents` into `collection`; the reply (with any `writeErrors`).
     func insert(_ collection: String, _ documents: [BSONFields], ordered: Bool) throws(DatabaseError) -> BSONFields {
         try command(
-            ["insert": .string(collection), "documents": .array(documents.map(BSON.document)), "ordered": .bool(ordered)],
+            [
+                "insert": .string(collection), "documents": .array(documents.map(BSON.document)),
+                "ordered": .bool(ordered),
+            ],
             "insert into \(collection)")
     }
 
@@ -77,7 +81,10 @@ struct MongoSession {
         -> BSONFields
     {
         let reply = try command(
-            ["update": .string(collection), "updates": .array(statements.map(BSON.document)), "ordered": .bool(ordered)],
+            [
+                "update": .string(collection), "updates": .array(statements.map(BSON.document)),
+                "ordered": .bool(ordered),
+            ],
             "update \(collection)")
         try MongoError.checkWriteErrors(reply, operation: "update \(collection)")
         return reply
@@ -97,7 +104,10 @@ struct MongoSession {
         -> BSONFields?
     {
         let reply = try command(
-            ["findAndModify": .string(collection), "query": .document(query), "update": .document(update), "new": true],
+            [
+                "findAndModify": .string(collection), "query": .document(query), "update": .document(update),
+                "new": true,
+            ],
             "findAndModify \(collection)")
         return reply["value"]?.documentValue
     }
