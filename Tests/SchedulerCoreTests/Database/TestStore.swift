@@ -9,6 +9,7 @@ import Testing
 enum Adapter: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    case mongodb
 
     var testDescription: String { rawValue }
 }
@@ -47,6 +48,19 @@ struct TestStore: Sendable {
                             "UPDATE jobs SET managerId = ? WHERE name = ?", [SQLiteValue(manager), .text(job)])
                     }
                 })
+        case .mongodb:
+            let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_MONGODB_URL")
+            let name = "test_\(UUID().uuidString.prefix(8))"
+            let db = try MongoDatabase(connectionString: url, databaseName: name, logger: logger)
+            try await db.prepare()
+            return TestStore(
+                adapter: adapter, database: db,
+                openAnother: {
+                    let other = try MongoDatabase(connectionString: url, databaseName: name, logger: logger)
+                    try await other.prepare()
+                    return other
+                },
+                overwriteLock: { job, manager in try await db.overwriteLock(job: job, managerId: manager) })
         }
     }
 }

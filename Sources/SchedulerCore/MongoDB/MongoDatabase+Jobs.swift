@@ -1,0 +1,65 @@
+extension MongoDatabase {
+    public func createJob(_ job: Job) async throws {
+        let document = MongoDocuments.document(job)
+        try await perform { session throws(DatabaseError) in
+            let reply = try session.insert("jobs", [document], ordered: true)
+            let duplicate = (reply["writeErrors"]?.arrayValue ?? []).contains {
+                $0.documentValue?["code"]?.intValue == MongoError.duplicateKey
+            }
+            // The name is the `_id`: a duplicate key can only be the name.
+            if duplicate { throw DatabaseError.jobExists(job.name) }
+            try MongoError.checkWriteErrors(reply, operation: "create job")
+            session.statistics.recordWrites(1)
+        }
+    }
+
+    public func job(named name: String) async throws -> Job? {
+        try await perform { session throws(DatabaseError) in
+            try session.find("jobs", ["_id": .string(name)], options: ["limit": 1]).first.map(MongoDocuments.job)
+        }
+    }
+
+    public func updateJob(named name: String, _ patch: JobPatch) async throws -> Job? {
+        let update = MongoDocuments.update(patch)
+        return try await perform { session throws(DatabaseError) in
+            guard let update else {
+                // An empty `$set` is refused by the server; an empty patch changes nothing.
+                return try session.find("jobs", ["_id": .string(name)], options: ["limit": 1]).first.map(
+                    MongoDocuments.job)
+            }
+            guard let document = try session.findAndModify("jobs", query: ["_id": .string(name)], update: update) else {
+                return nil
+            }
+            session.statistics.recordWrites(1)
+            return try MongoDocuments.job(document)
+        }
+    }
+
+    public func deleteJob(named name: String) async throws -> Bool {
+        try await perform { session throws(DatabaseError) in
+            let count = try session.delete("jobs", ["_id": .string(name)], justOne: true)
+            session.statistics.recordWrites(count)
+            return count > 0
+        }
+    }
+
+    public func jobs(after: String?, limit: Int) async throws -> Page<Job, String> {
+        guard limit > 0 else { return Page(items: [], next: nil) }
+        let filter: BSONFields = after.map { ["_id": ["$gt": .string($0)]] } ?? [:]
+        let documents = try await perform { session throws(DatabaseError) in
+            // One more than asked says whether a next page exists.
+            try session.find("jobs", filter, options: ["sort": ["_id": 1], "limit": .int(limit + 1)])
+        }
+        let jobs = try documents.map(MongoDocuments.job)
+        let items = Array(jobs.prefix(limit))
+        return Page(items: items, next: jobs.count > limit ? items.last?.name : nil)
+    }
+
+    public func jobs(lockedBy manager: String) async throws -> [Job] {
+        let filter: BSONFields = ["managerId": ["$in": .array(BSON.identifierForms(manager))]]
+        let documents = try await perform { session throws(DatabaseError) in
+            try session.find("jobs", filter, options: ["sort": ["_id": 1]])
+        }
+        return try documents.map(MongoDocuments.job)
+    }
+}
