@@ -94,3 +94,23 @@ public enum Redaction {
         return text[..<text.index(after: colon)] + "***" + text[at...]
     }
 }
+
+extension DatabaseSettings {
+    /// Opens the configured adapter (not yet prepared: call `prepare()`).
+    public func open(logger: Logger) throws -> any Database {
+        switch kind {
+        case .sqlite: return SQLiteDatabase(path: connectionString, logger: logger)
+        case .mongodb:
+            return try MongoDatabase(connectionString: connectionString, databaseName: databaseName, logger: logger)
+        }
+    }
+}
+
+extension MessageBusSettings {
+    /// Starts the configured bus; it connects in the background.
+    public func open(logger: Logger) throws -> any MessageBus {
+        switch kind {
+        case .rabbitmq: return try RabbitMQBus(connectionString: connectionString, logger: logger)
+        }
+    }
+}
