@@ -1,0 +1,24 @@
+// swift-tools-version:6.1
+// Benchmarks live apart from the product so the product never builds what only they need.
+import PackageDescription
+
+let package = Package(
+    name: "simple-scheduler-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "simple-scheduler", path: ".."),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The plain librabbitmq reference loop calls the C library directly.
+        .systemLibrary(name: "CRabbitMQBench", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .executableTarget(
+            name: "BusThroughput",
+            dependencies: [
+                "CRabbitMQBench",
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,106 @@
+// Publish and consume throughput of the RabbitMQ bus, against a plain librabbitmq loop
+// measured in the same run on the same broker. Prints JSON lines; the ratio is what counts.
+//
+//   swift run -c release --package-path Benchmarks BusThroughput AMQP_URL [MESSAGES] [BATCH]
+import CRabbitMQBench
+import Foundation
+import Logging
+import SchedulerCore
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: BusThroughput AMQP_URL [MESSAGES] [BATCH]\n".utf8))
+    exit(2)
+}
+let url = arguments[1]
+let count = arguments.count > 2 ? Int(arguments[2]) ?? 20_000 : 20_000
+let batchSize = arguments.count > 3 ? Int(arguments[3]) ?? 500 : 500
+let body = ActionMessage(jobName: "bench", runID: .generate(), action: .run, attempt: 1).body
+
+func report(_ metric: String, _ value: Double, unit: String, extra: String = "") {
+    print(#"{"metric":"\#(metric)","unit":"\#(unit)","value":\#(String(format: "%.0f", value)),"n":\#(count)\#(extra)}"#)
+}
+
+func seconds(_ start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// The floor: amqp_basic_publish in a loop, persistent, no confirms, one connection.
+func plainPublishLoop(exchange: String) throws -> Double {
+    let parsed = try AMQPURL(url)
+    guard let conn = amqp_new_connection(), let socket = amqp_tcp_socket_new(conn) else { throw BenchError.setup }
+    defer { amqp_destroy_connection(conn) }
+    guard amqp_socket_open(socket, parsed.host, Int32(parsed.port)) == 0 else { throw BenchError.setup }
+    let login = crabbitmq_login_plain(conn, parsed.vhost, 0, 131072, 0, parsed.user, parsed.password)
+    guard login.reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
+    amqp_channel_open(conn, 1)
+    let exchangeBytes = strdup(exchange)!
+    let keyBytes = strdup("action")!
+    let contentType = strdup("application/json")!
+    defer { free(exchangeBytes); free(keyBytes); free(contentType) }
+    var properties = amqp_basic_properties_t()
+    properties._flags = amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG)
+    properties.content_type = amqp_cstring_bytes(contentType)
+    properties.delivery_mode = 2
+    let start = ContinuousClock.now
+    try body.withUnsafeBytes { raw in
+        let message = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+        for _ in 0..<count {
+            guard amqp_basic_publish(
+                conn, 1, amqp_cstring_bytes(exchangeBytes), amqp_cstring_bytes(keyBytes), 0, 0, &properties, message)
+                == 0
+            else { throw BenchError.publish }
+        }
+    }
+    // A round trip after the loop so every message has reached the broker before the clock stops.
+    amqp_basic_qos(conn, 1, 0, 1, 0)
+    let elapsed = seconds(start)
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+    return Double(count) / elapsed
+}
+
+enum BenchError: Error { case setup, publish, refused }
+
+let logger = Logger(label: "bench")
+let bus = try RabbitMQBus(connectionString: url, logger: logger)
+try await bus.waitUntilConnected(timeout: .seconds(30))
+let job = "bench-\(UUID().uuidString.prefix(8).lowercased())"
+try await bus.declareTopology(jobName: job)
+let exchange = Topology.exchange(job)
+let message = OutgoingMessage(exchange: exchange, routingKey: "action", body: body)
+
+// Interleave the two publishers (A B A B A B) so drift on a noisy machine hits both.
+var ours: [Double] = []
+var plain: [Double] = []
+for _ in 0..<3 {
+    let start = ContinuousClock.now
+    var sent = 0
+    while sent < count {
+        let size = min(batchSize, count - sent)
+        let outcomes = try await bus.publish(Array(repeating: message, count: size))
+        guard outcomes.allSatisfy({ $0 }) else { throw BenchError.refused }
+        sent += size
+    }
+    ours.append(Double(count) / seconds(start))
+    plain.append(try plainPublishLoop(exchange: exchange))
+}
+let oursMedian = ours.sorted()[1]
+let plainMedian = plain.sorted()[1]
+report("publish_confirmed_batched", oursMedian, unit: "msg/s", extra: #","batch":\#(batchSize)"#)
+report("publish_plain_librabbitmq_no_confirms", plainMedian, unit: "msg/s")
+print(#"{"metric":"publish_ratio_ours_over_plain","unit":"ratio","value":\#(String(format: "%.3f", oursMedian / plainMedian))}"#)
+
+// Consume and ack everything published above (6 × count messages), prefetch 500.
+let total = 6 * count
+let consumer = try await bus.consume(queue: Topology.queue(job, "action"), prefetch: 500)
+let start = ContinuousClock.now
+var consumed = 0
+for await delivery in consumer.deliveries {
+    await delivery.ack()
+    consumed += 1
+    if consumed == total { break }
+}
+report("consume_and_ack", Double(total) / seconds(start), unit: "msg/s", extra: #","prefetch":500"#)
+await consumer.cancel()
+await bus.shutdown()
