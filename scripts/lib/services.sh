@@ -35,7 +35,7 @@ ss_die() { ss_log "ERROR: $*"; return 1; }
 # package names given as arguments). Quiet when everything is there (the
 # common case on a reused machine).
 ensure_packages() {
-    local wanted=(pkg-config libmongoc-dev librabbitmq-dev libsqlite3-dev libssl-dev
+    local wanted=(pkg-config libmongoc-dev librabbitmq-dev libsqlite3-dev libssl-dev openssl ca-certificates
                   rabbitmq-server python3-venv tzdata curl "$@")
     local missing=() p
     for p in "${wanted[@]}"; do
@@ -345,13 +345,29 @@ _rabbitmq_launch() {
     fi
 }
 
-# Start a private broker; exports SIMPLE_SCHEDULER_TEST_AMQP_URL,
+# A throwaway CA and a server certificate for localhost / 127.0.0.1 (test brokers only).
+_make_test_certificates() {
+    local dir="$1"
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=simple-scheduler test CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+        -days 2 -extfile "$dir/san.ext" -out "$dir/server.pem" >/dev/null 2>&1
+    chmod 644 "$dir"/*.pem "$dir"/*.key
+}
+
+# Start a private broker; exports SIMPLE_SCHEDULER_TEST_AMQP_URL, SIMPLE_SCHEDULER_TEST_AMQPS_URL,
 # SIMPLE_SCHEDULER_TEST_BROKER_ENV and SIMPLE_SCHEDULER_TEST_BROKER_CTL.
 start_rabbitmq() {
     init_tmpdir
     SS_RMQ_DIR="$SS_TMPDIR/rabbitmq"
     SS_RMQ_NODE="rabbit-test-$$@localhost"
     SS_RMQ_PORT="$(free_port)"
+    SS_RMQ_TLS_PORT="$(free_port)"
+    while [[ "$SS_RMQ_TLS_PORT" == "$SS_RMQ_PORT" ]]; do SS_RMQ_TLS_PORT="$(free_port)"; done
     SS_RMQ_DIST_PORT="$(free_port)"
     SS_RMQ_EPMD_PORT="$(free_port)"
     while [[ "$SS_RMQ_DIST_PORT" == "$SS_RMQ_PORT" ]]; do SS_RMQ_DIST_PORT="$(free_port)"; done
@@ -363,21 +379,30 @@ start_rabbitmq() {
     # No plugins at all (notably no management plugin and its HTTP port).
     echo '[].' >"$SS_RMQ_DIR/enabled_plugins"
     : >"$SS_RMQ_DIR/rabbitmq-env.conf"
-    cat >"$SS_RMQ_DIR/rabbitmq.conf" <<'EOF'
+    _make_test_certificates "$SS_RMQ_DIR/tls"
+    cat >"$SS_RMQ_DIR/rabbitmq.conf" <<EOF
 # Private test broker. guest/guest may log in from loopback only (the default).
 loopback_users.guest = true
+# A TLS listener with a throwaway CA, so amqps:// is tested for real.
+listeners.ssl.1 = 127.0.0.1:$SS_RMQ_TLS_PORT
+ssl_options.cacertfile = $SS_RMQ_DIR/tls/ca.pem
+ssl_options.certfile = $SS_RMQ_DIR/tls/server.pem
+ssl_options.keyfile = $SS_RMQ_DIR/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 EOF
 
     # The bookkeeping scripts/test-broker needs, in another process.
     local env_file="$SS_RMQ_DIR/broker.env" v
     : >"$env_file"
-    for v in SS_TMPDIR SS_RMQ_DIR SS_RMQ_NODE SS_RMQ_PORT SS_RMQ_DIST_PORT SS_RMQ_EPMD_PORT; do
+    for v in SS_TMPDIR SS_RMQ_DIR SS_RMQ_NODE SS_RMQ_PORT SS_RMQ_TLS_PORT SS_RMQ_DIST_PORT SS_RMQ_EPMD_PORT; do
         printf '%s=%q\n' "$v" "${!v}" >>"$env_file"
     done
 
     _rabbitmq_launch
 
     export SIMPLE_SCHEDULER_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$SS_RMQ_PORT/"
+    export SIMPLE_SCHEDULER_TEST_AMQPS_URL="amqps://guest:guest@localhost:$SS_RMQ_TLS_PORT/?cacertfile=$SS_RMQ_DIR/tls/ca.pem"
     export SIMPLE_SCHEDULER_TEST_BROKER_ENV="$env_file"
     export SIMPLE_SCHEDULER_TEST_BROKER_CTL="$ROOT/scripts/test-broker"
 }

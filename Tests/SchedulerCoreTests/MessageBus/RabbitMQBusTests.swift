@@ -101,3 +101,26 @@ struct RabbitMQBusTests {
     }
 }
 }
+
+extension BrokerTests.RabbitMQBusTests {
+    @Test func amqpsVerifiesTheBrokerAndCarriesMessages() async throws {
+        let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_AMQPS_URL")
+        let bus = try RabbitMQBus(connectionString: url, logger: Logger(label: "test.tls"))
+        try await bus.waitUntilConnected(timeout: .seconds(20))
+        let job = uniqueJob("tls")
+        try await bus.declareTopology(jobName: job)
+        let reader = DeliveryReader(try await bus.consume(queue: Topology.queue(job, "action"), prefetch: 1))
+        #expect(try await bus.publish([OutgoingMessage(exchange: Topology.exchange(job), routingKey: "action",
+            body: [42])]) == [true])
+        let delivery = try await reader.next()
+        #expect(delivery.body == [42])
+        await delivery.ack()
+        await bus.shutdown()
+
+        // The same broker through a CA that did not sign its certificate: refused, never connected.
+        let untrusted = url.replacingOccurrences(of: "cacertfile=", with: "cacertfile=/nonexistent-")
+        let refused = try RabbitMQBus(connectionString: untrusted, logger: Logger(label: "test.tls"))
+        await #expect(throws: MessageBusError.self) { try await refused.waitUntilConnected(timeout: .seconds(2)) }
+        await refused.shutdown()
+    }
+}
