@@ -30,6 +30,9 @@ public protocol Database: Sendable {
     func jobs(after: String?, limit: Int) async throws -> Page<Job, String>
     /// Jobs whose lock `manager` holds.
     func jobs(lockedBy manager: String) async throws -> [Job]
+    /// A number that changes whenever a job is created, updated or deleted, so a scheduler
+    /// notices API edits by polling one small value (SPEC §5: within 1 s).
+    func jobsChangeMarker() async throws -> Int64
 
     // MARK: Managers and locks (SPEC §6)
 
@@ -53,10 +56,26 @@ public protocol Database: Sendable {
     /// Deletes manager documents silent for longer than `silence` ms; returns how many.
     func deleteManagers(silentFor silence: Int) async throws -> Int
 
+    // MARK: Firing (SPEC §5, §6)
+
+    /// Records fires in one transaction per fire at most (one for the whole batch when every
+    /// fire holds). Each fire is fenced: it is written only while `manager`'s document exists
+    /// with a heartbeat younger than `leaseTimeout` ms on the database's clock, the job is
+    /// locked by `manager`, enabled, and its `nextRunAt` still equals `expectedNextRunAt`.
+    /// Then `nextRunAt` moves and the runs are inserted, atomically: a crash leaves both or neither.
+    func recordFires(_ fires: [SlotFire], manager: String, leaseTimeout: Int) async throws -> [FireOutcome]
+
+    /// Marks runs whose action the broker confirmed, while they are still in the status and
+    /// attempt it was published for.
+    func markPublished(_ actions: [PublishedAction]) async throws
+    /// The publish outbox: `pending` and `cancelling` runs of these jobs (all jobs when `nil`)
+    /// whose action has not been confirmed.
+    func unpublishedRuns(jobNames: [String]?) async throws -> [Run]
+
     // MARK: Runs
 
-    /// Inserts runs in one batch. A scheduled run whose (jobName, createdTime) exists already
-    /// is not stored: `.duplicateSlot`. One outcome per run, in order.
+    /// Inserts runs in one batch. A scheduled run whose (jobName, createdTime) exists already,
+    /// or a run whose id exists already, is not stored: `.duplicateSlot`. One outcome per run, in order.
     func insertRuns(_ runs: [Run]) async throws -> [InsertOutcome]
     /// The run with this id, if any.
     func run(id: RunID) async throws -> Run?

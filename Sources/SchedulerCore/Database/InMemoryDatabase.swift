@@ -9,6 +9,18 @@ public final class InMemoryDatabase: Database {
         var runs: [RunID: Run] = [:]
         var slots: Set<SlotKey> = []
         var managers: [String: Manager] = [:]
+        var jobsChangeMarker: Int64 = 0
+
+        /// Inserts one run unless its slot or id is taken.
+        mutating func insert(_ run: Run) -> InsertOutcome {
+            guard runs[run.id] == nil else { return .duplicateSlot }
+            if run.occupiesSlot {
+                let key = SlotKey(jobName: run.jobName, createdTime: run.createdTime)
+                guard slots.insert(key).inserted else { return .duplicateSlot }
+            }
+            runs[run.id] = run
+            return .inserted
+        }
     }
 
     private struct SlotKey: Hashable {
@@ -44,6 +56,7 @@ public final class InMemoryDatabase: Database {
             stored.managerId = nil
             stored.heartbeat = nil
             state.jobs[job.name] = stored
+            state.jobsChangeMarker += 1
         }
     }
 
@@ -56,12 +69,17 @@ public final class InMemoryDatabase: Database {
             guard let job = state.jobs[name] else { return nil }
             let updated = patch.applied(to: job)
             state.jobs[name] = updated
+            state.jobsChangeMarker += 1
             return updated
         }
     }
 
     public func deleteJob(named name: String) async throws -> Bool {
-        withState(writes: 1) { $0.jobs.removeValue(forKey: name) != nil }
+        withState(writes: 1) { state in
+            guard state.jobs.removeValue(forKey: name) != nil else { return false }
+            state.jobsChangeMarker += 1
+            return true
+        }
     }
 
     public func jobs(after: String?, limit: Int) async throws -> Page<Job, String> {
@@ -74,6 +92,10 @@ public final class InMemoryDatabase: Database {
 
     public func jobs(lockedBy manager: String) async throws -> [Job] {
         withState { state in state.jobs.values.filter { $0.managerId == manager }.sorted { $0.name < $1.name } }
+    }
+
+    public func jobsChangeMarker() async throws -> Int64 {
+        withState { $0.jobsChangeMarker }
     }
 
     // MARK: Managers
@@ -170,20 +192,7 @@ public final class InMemoryDatabase: Database {
 
     public func insertRuns(_ runs: [Run]) async throws -> [InsertOutcome] {
         withState { state in
-            var outcomes: [InsertOutcome] = []
-            outcomes.reserveCapacity(runs.count)
-            for run in runs {
-                if run.occupiesSlot {
-                    let key = SlotKey(jobName: run.jobName, createdTime: run.createdTime)
-                    guard !state.slots.contains(key) else {
-                        outcomes.append(.duplicateSlot)
-                        continue
-                    }
-                    state.slots.insert(key)
-                }
-                state.runs[run.id] = run
-                outcomes.append(.inserted)
-            }
+            let outcomes = runs.map { state.insert($0) }
             statistics.recordWrites(outcomes.count { $0 == .inserted })
             return outcomes
         }
@@ -222,6 +231,49 @@ public final class InMemoryDatabase: Database {
             guard let limit, matching.count > limit else { return Page(items: matching, next: nil) }
             let items = Array(matching.prefix(limit))
             return Page(items: items, next: items.last.map(RunCursor.init(after:)))
+        }
+    }
+
+    // MARK: Firing
+
+    public func recordFires(_ fires: [SlotFire], manager: String, leaseTimeout: Int) async throws -> [FireOutcome] {
+        let cutoff = clock().adding(milliseconds: -Int64(leaseTimeout))
+        return withState { state in
+            let leaseHolds = state.managers[manager].map { $0.heartbeat >= cutoff } ?? false
+            var written = 0
+            let outcomes = fires.map { fire -> FireOutcome in
+                guard leaseHolds, let job = state.jobs[fire.jobName], job.managerId == manager else { return .lockLost }
+                guard job.enabled, job.nextRunAt == fire.expectedNextRunAt else { return .changed }
+                state.jobs[fire.jobName]!.nextRunAt = fire.nextRunAt
+                let inserted = fire.runs.map { state.insert($0) }
+                written += 1 + inserted.count { $0 == .inserted }
+                return .recorded(inserted)
+            }
+            statistics.recordWrites(written)
+            return outcomes
+        }
+    }
+
+    public func markPublished(_ actions: [PublishedAction]) async throws {
+        withState { state in
+            var written = 0
+            for action in actions {
+                guard let run = state.runs[action.id], run.status == action.status, run.attempt == action.attempt
+                else { continue }
+                state.runs[action.id]!.published = true
+                written += 1
+            }
+            statistics.recordWrites(written)
+        }
+    }
+
+    public func unpublishedRuns(jobNames: [String]?) async throws -> [Run] {
+        withState { state in
+            let names = jobNames.map(Set.init)
+            return state.runs.values.filter { run in
+                (run.status == .pending || run.status == .cancelling) && !run.published
+                    && (names?.contains(run.jobName) ?? true)
+            }.sorted { $0.createdTime < $1.createdTime }
         }
     }
 

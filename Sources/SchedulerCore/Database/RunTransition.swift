@@ -47,6 +47,8 @@ public struct RunTransition: Hashable, Sendable {
             changes.statusTime = at
             if to.isFinal { changes.endTime = at }
         }
+        // A status that calls for an action enters the publish outbox until the broker confirms it.
+        if to == .pending || to == .cancelling, changes.status != nil { changes.published = false }
         return changes
     }
 }
@@ -67,6 +69,8 @@ public struct RunChanges: Hashable, Sendable {
     public var statusTime: Timestamp? = nil
     /// Add one to `attempt`.
     public var incrementAttempt = false
+    /// Set `published`.
+    public var published: Bool? = nil
 
     init(status: RunStatus?) { self.status = status }
 }
@@ -82,6 +86,7 @@ extension Run {
         if let heartbeat = changes.heartbeat { run.heartbeat = max(run.heartbeat ?? heartbeat, heartbeat) }
         if let statusTime = changes.statusTime { run.statusTime = statusTime }
         if changes.incrementAttempt { run.attempt += 1 }
+        if let published = changes.published { run.published = published }
         return run
     }
 

@@ -24,13 +24,16 @@ public struct Run: Hashable, Sendable {
     public var retryOf: RunID?
     /// When the run entered its current status; start and unanswered-cancel timeouts count from it.
     public var statusTime: Timestamp?
+    /// The broker confirmed the action that the current status calls for (run for `pending`,
+    /// cancel for `cancelling`). Runs without it form the publish outbox. Not part of the JSON.
+    public var published: Bool
 
     /// Creates a run; the times a worker's messages set start out unset.
     public init(
         id: RunID = .generate(), jobName: String, status: RunStatus, createdTime: Timestamp,
         startTime: Timestamp? = nil, endTime: Timestamp? = nil, heartbeat: Timestamp? = nil,
         trigger: RunTrigger = .schedule, attempt: Int = 1, missedSlots: Int = 0, retryOf: RunID? = nil,
-        statusTime: Timestamp? = nil
+        statusTime: Timestamp? = nil, published: Bool = false
     ) {
         self.id = id
         self.jobName = jobName
@@ -44,6 +47,7 @@ public struct Run: Hashable, Sendable {
         self.missedSlots = missedSlots
         self.retryOf = retryOf
         self.statusTime = statusTime
+        self.published = published
     }
 
     /// Scheduled runs, `skipped` and `missed` records are unique per (jobName, createdTime):
@@ -75,6 +79,7 @@ extension Run: Codable {
         missedSlots = try c.decodeIfPresent(Int.self, forKey: .missedSlots) ?? 0
         retryOf = try c.decodeIfPresent(RunID.self, forKey: .retryOf)
         statusTime = try c.decodeTime(.statusTime)
+        published = false
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -10,6 +10,7 @@ extension MongoDatabase {
             if duplicate { throw DatabaseError.jobExists(job.name) }
             try MongoError.checkWriteErrors(reply, operation: "create job")
             session.statistics.recordWrites(1)
+            try Self.bumpJobsChangeMarker(session)
         }
     }
 
@@ -23,14 +24,18 @@ extension MongoDatabase {
         let update = MongoDocuments.update(patch)
         return try await perform { session throws(DatabaseError) in
             guard let update else {
-                // An empty `$set` is refused by the server; an empty patch changes nothing.
-                return try session.find("jobs", ["_id": .string(name)], options: ["limit": 1]).first.map(
+                // An empty `$set` is refused by the server; an empty patch changes nothing, but
+                // the marker still moves for an existing job, as every adapter's does.
+                let found = try session.find("jobs", ["_id": .string(name)], options: ["limit": 1]).first.map(
                     MongoDocuments.job)
+                if found != nil { try Self.bumpJobsChangeMarker(session) }
+                return found
             }
             guard let document = try session.findAndModify("jobs", query: ["_id": .string(name)], update: update) else {
                 return nil
             }
             session.statistics.recordWrites(1)
+            try Self.bumpJobsChangeMarker(session)
             return try MongoDocuments.job(document)
         }
     }
@@ -39,6 +44,7 @@ extension MongoDatabase {
         try await perform { session throws(DatabaseError) in
             let count = try session.delete("jobs", ["_id": .string(name)], justOne: true)
             session.statistics.recordWrites(count)
+            if count > 0 { try Self.bumpJobsChangeMarker(session) }
             return count > 0
         }
     }
@@ -61,5 +67,24 @@ extension MongoDatabase {
             try session.find("jobs", filter, options: ["sort": ["_id": 1]])
         }
         return try documents.map(MongoDocuments.job)
+    }
+
+    public func jobsChangeMarker() async throws -> Int64 {
+        try await perform { session throws(DatabaseError) in
+            let document = try session.find("meta", ["_id": "jobs"], options: ["limit": 1]).first
+            return Int64(document?["value"]?.intValue ?? 0)
+        }
+    }
+
+    /// Moves the jobs change marker: `{_id: "jobs", value: n}` in `meta`, `$inc` with upsert.
+    ///
+    /// Called after the job write, never before: a poller that sees the marker move then
+    /// reloads and finds the change (moved first, a poller could reload before the write
+    /// lands and then miss it for good). The two writes are not one transaction, so a crash
+    /// of this process (or a failed bump, whose error the caller gets) between them leaves
+    /// one change unannounced until the next edit. One more round trip per API edit was
+    /// preferred to a transaction's three.
+    static func bumpJobsChangeMarker(_ session: MongoSession) throws(DatabaseError) {
+        _ = try session.update("meta", [["q": ["_id": "jobs"], "u": ["$inc": ["value": .int(1)]], "upsert": true]])
     }
 }

@@ -1,6 +1,6 @@
 extension MongoDatabase {
-    /// One `insert` command, unordered, whatever the batch size: a duplicate slot fails
-    /// only its own document, reported in `writeErrors` by its index in the batch.
+    /// One `insert` command, unordered, whatever the batch size: a duplicate slot or id
+    /// fails only its own document, reported in `writeErrors` by its index in the batch.
     public func insertRuns(_ runs: [Run]) async throws -> [InsertOutcome] {
         guard !runs.isEmpty else { return [] }
         let documents = runs.map(MongoDocuments.document)
@@ -9,9 +9,14 @@ extension MongoDatabase {
             let reply = try session.insert("runs", documents, ordered: false)
             var outcomes = [InsertOutcome](repeating: .inserted, count: documents.count)
             try MongoError.checkWriteErrors(reply, operation: "insert runs") { index, error in
-                guard error["code"]?.intValue == MongoError.duplicateKey, outcomes.indices.contains(index),
-                    occupiesSlot[index], Self.isSlotViolation(error)
-                else { return false }
+                guard error["code"]?.intValue == MongoError.duplicateKey, outcomes.indices.contains(index) else {
+                    return false
+                }
+                // A reused `_id` is the same run inserted again (a retry after a lost reply):
+                // idempotent, like a taken slot. Only a scheduled run can hit the slot index.
+                guard Self.isIdViolation(error) || (occupiesSlot[index] && Self.isSlotViolation(error)) else {
+                    return false
+                }
                 outcomes[index] = .duplicateSlot
                 return true
             }
@@ -106,6 +111,12 @@ extension MongoDatabase {
         if let t = query.startedBefore { filter["startTime"] = ["$lt": .date(t), "$gt": set] }
         if let t = query.heartbeatBefore { filter["heartbeat"] = ["$lt": .date(t), "$gt": set] }
         return filter
+    }
+
+    /// Whether a duplicate key error is the `_id` index's (a run inserted again).
+    static func isIdViolation(_ error: BSONFields) -> Bool {
+        if let pattern = error["keyPattern"]?.documentValue { return pattern["_id"] != nil }
+        return (error["errmsg"]?.stringValue ?? "").contains("_id")
     }
 
     /// Whether a duplicate key error is the slot index's (not a reused `_id`). Servers

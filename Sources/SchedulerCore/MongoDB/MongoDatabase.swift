@@ -61,6 +61,8 @@ public final class MongoDatabase: Database {
                     ["key": ["createdTime": -1, "_id": -1], "name": "createdTime_-1__id_-1"],
                     ["key": ["status": 1], "name": "status_1"],
                     ["key": ["jobName": 1, "status": 1], "name": "jobName_1_status_1"],
+                    // The publish outbox: few runs are pending or cancelling and unconfirmed.
+                    ["key": ["status": 1, "published": 1], "name": "status_1_published_1"],
                 ]
             ),
             (

@@ -83,6 +83,7 @@ enum MongoDocuments {
             "missedSlots": .int(run.missedSlots),
             "retryOf": run.retryOf.map(BSON.objectID) ?? .null,
             "statusTime": .date(run.statusTime),
+            "published": .bool(run.published),
         ]
     }
 
@@ -119,7 +120,10 @@ enum MongoDocuments {
             startTime: try time(d, "startTime", context), endTime: try time(d, "endTime", context),
             heartbeat: try time(d, "heartbeat", context), trigger: trigger,
             attempt: try int(d, "attempt", context) ?? 1, missedSlots: try int(d, "missedSlots", context) ?? 0,
-            retryOf: retryOf, statusTime: try time(d, "statusTime", context))
+            retryOf: retryOf, statusTime: try time(d, "statusTime", context),
+            // Documents of the original have no `published`: their actions were published
+            // before any confirm was recorded, so the outbox may publish them once more.
+            published: try bool(d, "published", context) ?? false)
     }
 
     // MARK: Managers

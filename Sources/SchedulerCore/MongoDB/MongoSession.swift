@@ -7,6 +7,9 @@ struct MongoSession {
     let client: OpaquePointer
     let databaseName: String
     let statistics: DatabaseStatistics
+    /// The transaction every command and find of this session runs in, if any
+    /// (see `inTransaction`).
+    var transaction: MongoTransaction? = nil
 
     /// Runs one database command (one round trip) and returns the server's reply.
     /// A reply with `ok: 0` throws; write errors in an `ok: 1` reply are the caller's to read.
@@ -14,8 +17,22 @@ struct MongoSession {
         let command = try BSONDocument(fields)
         let reply = BSONDocument(reply: ())
         var error = bson_error_t()
+        guard let transaction else {
+            statistics.recordRoundTrip()
+            guard mongoc_client_command_simple(client, databaseName, command.pointer, nil, reply.pointer, &error) else {
+                throw MongoError.map(error, operation: operation)
+            }
+            return try reply.fields()
+        }
+        // `_with_opts` is the call that reads the session (and its transaction) from opts.
+        let options = try BSONDocument([:])
+        try transaction.append(to: options, operation: operation)
         statistics.recordRoundTrip()
-        guard mongoc_client_command_simple(client, databaseName, command.pointer, nil, reply.pointer, &error) else {
+        guard
+            mongoc_client_command_with_opts(
+                client, databaseName, command.pointer, nil, options.pointer, reply.pointer, &error)
+        else {
+            transaction.noteFailure(reply: reply.pointer, error: error)
             throw MongoError.map(error, operation: operation)
         }
         return try reply.fields()
@@ -29,6 +46,7 @@ struct MongoSession {
     {
         let filterDocument = try BSONDocument(filter)
         let optionsDocument = try BSONDocument(options)
+        try transaction?.append(to: optionsDocument, operation: "find in \(collection)")
         guard let handle = mongoc_client_get_collection(client, databaseName, collection) else {
             throw DatabaseError.invalidArgument("cannot open collection \(collection)")
         }
@@ -45,7 +63,11 @@ struct MongoSession {
             results.append(try BSONReader.fields(of: document))
         }
         var error = bson_error_t()
-        if mongoc_cursor_error(cursor, &error) { throw MongoError.map(error, operation: "find in \(collection)") }
+        var reply: OpaquePointer? = nil
+        if mongoc_cursor_error_document(cursor, &error, &reply) {
+            if let reply { transaction?.noteFailure(reply: reply, error: error) }
+            throw MongoError.map(error, operation: "find in \(collection)")
+        }
         return results
     }
 

@@ -85,6 +85,7 @@ struct MongoTransitionBatch {
         if let endTime = changes.endTime { set["endTime"] = .date(endTime) }
         if changes.clearHeartbeat { set["heartbeat"] = .null }
         if let statusTime = changes.statusTime { set["statusTime"] = .date(statusTime) }
+        if let published = changes.published { set["published"] = .bool(published) }
         var update: BSONFields = ["$set": .document(set)]
         // Heartbeats only move forward: messages may arrive out of order.
         if let heartbeat = changes.heartbeat { update["$max"] = ["heartbeat": .date(heartbeat)] }

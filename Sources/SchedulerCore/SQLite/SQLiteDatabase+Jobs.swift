@@ -35,8 +35,20 @@ extension SQLiteDatabase {
                 throw DatabaseError.jobExists(job.name)
             }
             try db.query(Self.upsertJob, Self.bindings(job))
+            try Self.bumpJobsChangeMarker(db)
         }
         statistics.recordWrites(1)
+    }
+
+    static func bumpJobsChangeMarker(_ db: SQLiteConnection) throws(DatabaseError) {
+        try db.query(
+            "INSERT INTO meta (key, value) VALUES ('jobs', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+    }
+
+    public func jobsChangeMarker() async throws -> Int64 {
+        try await transaction(write: false) { db in
+            try db.query("SELECT value FROM meta WHERE key = 'jobs'").first?.integer(0) ?? 0
+        }
     }
 
     public func job(named name: String) async throws -> Job? {
@@ -51,6 +63,7 @@ extension SQLiteDatabase {
             else { return nil }
             let job = patch.applied(to: try Self.job(row))
             try db.query(Self.upsertJob, Self.bindings(job))
+            try Self.bumpJobsChangeMarker(db)
             return job
         }
         if updated != nil { statistics.recordWrites(1) }
@@ -60,7 +73,9 @@ extension SQLiteDatabase {
     public func deleteJob(named name: String) async throws -> Bool {
         let deleted = try await transaction { db in
             try db.query("DELETE FROM jobs WHERE name = ?", [.text(name)])
-            return db.changes > 0
+            guard db.changes > 0 else { return false }
+            try Self.bumpJobsChangeMarker(db)
+            return true
         }
         if deleted { statistics.recordWrites(1) }
         return deleted

@@ -1,6 +1,7 @@
 extension SQLiteDatabase {
     static let runColumns = """
-        id, jobName, status, createdTime, startTime, endTime, heartbeat, trigger, attempt, missedSlots, retryOf, statusTime
+        id, jobName, status, createdTime, startTime, endTime, heartbeat, trigger, attempt, missedSlots, retryOf, statusTime,
+        published
         """
 
     static func run(_ row: SQLiteRow) throws(DatabaseError) -> Run {
@@ -15,31 +16,27 @@ extension SQLiteDatabase {
             endTime: try row.time(5), heartbeat: try row.time(6), trigger: trigger, attempt: try row.int(8),
             missedSlots: try row.int(9), retryOf: try row.optionalText(10).map { text throws(DatabaseError) in
                 try RunID(validating: text)
-            }, statusTime: try row.time(11))
+            }, statusTime: try row.time(11), published: try row.bool(12))
     }
 
     public func insertRuns(_ runs: [Run]) async throws -> [InsertOutcome] {
         guard !runs.isEmpty else { return [] }
-        let outcomes = try await transaction { db in
-            try runs.map { run throws(DatabaseError) -> InsertOutcome in
-                // The conflict target names the partial slot index: only a scheduled run's slot may
-                // collide; a clash on the id itself still fails loudly.
-                try db.query(
-                    """
-                    INSERT INTO runs (\(Self.runColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (jobName, createdTime) WHERE trigger = 'schedule' DO NOTHING
-                    """,
-                    [
-                        .text(run.id.hex), .text(run.jobName), .text(run.status.rawValue),
-                        SQLiteValue(run.createdTime), SQLiteValue(run.startTime), SQLiteValue(run.endTime),
-                        SQLiteValue(run.heartbeat), .text(run.trigger.rawValue), SQLiteValue(run.attempt),
-                        SQLiteValue(run.missedSlots), SQLiteValue(run.retryOf?.hex), SQLiteValue(run.statusTime),
-                    ])
-                return db.changes > 0 ? .inserted : .duplicateSlot
-            }
-        }
+        let outcomes = try await transaction { db in try runs.map { run throws(DatabaseError) in try Self.insert(run, db) } }
         statistics.recordWrites(outcomes.count { $0 == .inserted })
         return outcomes
+    }
+
+    /// Inserts one run unless its slot (scheduled runs) or its id is taken.
+    static func insert(_ run: Run, _ db: SQLiteConnection) throws(DatabaseError) -> InsertOutcome {
+        try db.query(
+            "INSERT INTO runs (\(runColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                .text(run.id.hex), .text(run.jobName), .text(run.status.rawValue), SQLiteValue(run.createdTime),
+                SQLiteValue(run.startTime), SQLiteValue(run.endTime), SQLiteValue(run.heartbeat),
+                .text(run.trigger.rawValue), SQLiteValue(run.attempt), SQLiteValue(run.missedSlots),
+                SQLiteValue(run.retryOf?.hex), SQLiteValue(run.statusTime), SQLiteValue(run.published),
+            ])
+        return db.changes > 0 ? .inserted : .duplicateSlot
     }
 
     public func run(id: RunID) async throws -> Run? {
@@ -106,6 +103,10 @@ extension SQLiteDatabase {
             values.append(SQLiteValue(statusTime))
         }
         if changes.incrementAttempt { parts.append("attempt = attempt + 1") }
+        if let published = changes.published {
+            parts.append("published = ?")
+            values.append(SQLiteValue(published))
+        }
         return (parts.joined(separator: ", "), values)
     }
 

@@ -53,7 +53,7 @@ public final class SQLiteDatabase: Database {
         CREATE TABLE IF NOT EXISTS runs (
             id TEXT PRIMARY KEY, jobName TEXT NOT NULL, status TEXT NOT NULL, createdTime INTEGER NOT NULL,
             startTime INTEGER, endTime INTEGER, heartbeat INTEGER, trigger TEXT NOT NULL, attempt INTEGER NOT NULL,
-            missedSlots INTEGER NOT NULL, retryOf TEXT, statusTime INTEGER
+            missedSlots INTEGER NOT NULL, retryOf TEXT, statusTime INTEGER, published INTEGER NOT NULL DEFAULT 0
         )
         """,
         // Each slot of a schedule has one fate; manual runs and retries are outside the index.
@@ -61,6 +61,9 @@ public final class SQLiteDatabase: Database {
         "CREATE INDEX IF NOT EXISTS runs_newest ON runs(createdTime DESC, id DESC)",
         "CREATE INDEX IF NOT EXISTS runs_job_status ON runs(jobName, status)",
         "CREATE INDEX IF NOT EXISTS runs_status ON runs(status)",
+        // The publish outbox is small; a partial index keeps its look-up cheap however many runs there are.
+        "CREATE INDEX IF NOT EXISTS runs_unpublished ON runs(jobName) WHERE published = 0 AND status IN ('pending', 'cancelling')",
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS managers (id TEXT PRIMARY KEY, hostname TEXT NOT NULL, heartbeat INTEGER NOT NULL)",
     ]
 

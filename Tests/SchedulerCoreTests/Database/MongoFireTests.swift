@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import SchedulerCore
+
+/// The MongoDB adapter's fenced fires beyond the conformance suite: its round trips, its
+/// transaction under races, and documents of the original service.
+@Suite struct MongoFireTests {
+    static let t0 = MongoDatabaseTests.t0
+
+    /// A database with `count` jobs (`j000`…) locked by a fresh manager.
+    private static func jobs(_ count: Int) async throws -> (MongoDatabase, String, String) {
+        let (db, name) = try await MongoDatabaseTests.open()
+        let manager = RunID.generate().hex
+        try await db.registerManager(id: manager, hostname: "test")
+        for index in 0..<count {
+            try await db.createJob(Job(name: String(format: "j%03d", index), nextRunAt: t0, interval: 60_000))
+        }
+        #expect(try await db.claimJobs(for: manager, limit: nil, leaseTimeout: 60_000).count == count)
+        return (db, name, manager)
+    }
+
+    private static func fires(_ count: Int) -> [SlotFire] {
+        (0..<count).map { index in
+            let job = String(format: "j%03d", index)
+            return SlotFire(
+                jobName: job, expectedNextRunAt: t0, nextRunAt: t0.adding(milliseconds: 60_000),
+                runs: [Run(jobName: job, status: .pending, createdTime: t0)])
+        }
+    }
+
+    @Test func aHundredFiresAreOneTransaction() async throws {
+        let (db, _, manager) = try await Self.jobs(100)
+        let before = db.statistics.roundTrips
+        let outcomes = try await db.recordFires(Self.fires(100), manager: manager, leaseTimeout: 60_000)
+        let roundTrips = db.statistics.roundTrips - before
+        print("MongoDB recordFires: \(roundTrips) round trips for a batch of 100 fires")
+        #expect(outcomes == Array(repeating: .recorded([.inserted]), count: 100))
+        // hello, lease, jobs, taken slots, update, insert, commit.
+        #expect(roundTrips == 7)
+        #expect(try await db.runs(matching: RunQuery(), after: nil, limit: nil).items.count == 100)
+        #expect(
+            try await db.jobs(lockedBy: manager).allSatisfy { $0.nextRunAt == Self.t0.adding(milliseconds: 60_000) })
+    }
+
+    @Test func takenSlotsAndIdsAreAnsweredWithoutAbortingTheBatch() async throws {
+        let (db, _, manager) = try await Self.jobs(2)
+        let stored = Run(jobName: "j000", status: .pending, createdTime: Self.t0)
+        let manual = Run(jobName: "j001", status: .queued, createdTime: Self.t0, trigger: .manual)
+        #expect(try await db.insertRuns([stored, manual]) == [.inserted, .inserted])
+        let fresh = Run(jobName: "j000", status: .pending, createdTime: Self.t0.adding(milliseconds: 1))
+        let sameSlot = Run(jobName: "j000", status: .skipped, createdTime: Self.t0)
+        let twiceInBatch = Run(jobName: "j001", status: .pending, createdTime: Self.t0)
+        let next = Self.t0.adding(milliseconds: 60_000)
+        let outcomes = try await db.recordFires(
+            [
+                SlotFire(jobName: "j000", expectedNextRunAt: Self.t0, nextRunAt: next, runs: [sameSlot, fresh]),
+                SlotFire(
+                    jobName: "j001", expectedNextRunAt: Self.t0, nextRunAt: next,
+                    runs: [manual, twiceInBatch, Run(jobName: "j001", status: .skipped, createdTime: Self.t0)]),
+            ], manager: manager, leaseTimeout: 60_000)
+        #expect(
+            outcomes == [
+                .recorded([.duplicateSlot, .inserted]), .recorded([.duplicateSlot, .inserted, .duplicateSlot]),
+            ])
+        #expect(try await db.job(named: "j000")?.nextRunAt == next)
+        #expect(try await db.run(id: fresh.id) == fresh)
+        #expect(try await db.run(id: twiceInBatch.id) == twiceInBatch)
+        #expect(try await db.run(id: manual.id) == manual)
+        // Outside a fire too, a run inserted again is answered, not thrown: slot or no slot.
+        #expect(try await db.insertRuns([manual, fresh]) == [.duplicateSlot, .duplicateSlot])
+    }
+
+    /// Two handles (two processes, as far as the server can tell) fire the same plan at
+    /// once: every job moves once and every slot gets one run, whichever transaction wins.
+    @Test func racingBatchesRecordEachFireOnce() async throws {
+        let (db, name, manager) = try await Self.jobs(20)
+        let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_MONGODB_URL")
+        let other = try MongoDatabase(connectionString: url, databaseName: name, logger: Logger(label: "test"))
+        let plan = Self.fires(20)
+        // The second handle fires the same slots as other runs (what a duplicate plan would insert).
+        let rival = plan.map { fire in
+            SlotFire(
+                jobName: fire.jobName, expectedNextRunAt: fire.expectedNextRunAt, nextRunAt: fire.nextRunAt,
+                runs: [Run(jobName: fire.jobName, status: .pending, createdTime: Self.t0)])
+        }
+        async let first = db.recordFires(plan, manager: manager, leaseTimeout: 60_000)
+        async let second = other.recordFires(rival, manager: manager, leaseTimeout: 60_000)
+        let (a, b) = try await (first, second)
+        for (x, y) in zip(a, b) {
+            let recorded = [x, y].filter { $0 == .recorded([.inserted]) }.count
+            #expect(recorded == 1, "\(x) / \(y)")
+            #expect([x, y].contains(.changed))
+        }
+        #expect(try await db.runs(matching: RunQuery(), after: nil, limit: nil).items.count == 20)
+    }
+
+    @Test func documentsOfTheOriginalFireAndEnterTheOutbox() async throws {
+        let (db, _) = try await MongoDatabaseTests.open()
+        let manager = RunID.generate().hex
+        try await db.registerManager(id: manager, hostname: "test")
+        let legacyRun = RunID.generate()
+        try await db.perform { session throws(DatabaseError) in
+            // A fired one-shot job as the original left it: no `enabled`, a year-1 nextRunAt,
+            // the lock as an ObjectId; and a pending run without `published` or `attempt`.
+            _ = try session.insert(
+                "jobs",
+                [
+                    [
+                        "_id": "legacy", "nextRunAt": .date(BSON.zeroTimeMilliseconds), "interval": .int32(0),
+                        "managerId": BSON.identifier(manager),
+                    ]
+                ], ordered: true)
+            _ = try session.insert(
+                "runs",
+                [
+                    [
+                        "_id": .objectID(legacyRun), "jobName": "legacy", "status": "pending",
+                        "createdTime": .date(Self.t0),
+                    ]
+                ],
+                ordered: true)
+        }
+        #expect(try await db.unpublishedRuns(jobNames: ["legacy"]).map(\.id) == [legacyRun])
+        try await db.markPublished([PublishedAction(id: legacyRun, status: .pending, attempt: 1)])
+        #expect(try await db.unpublishedRuns(jobNames: nil).isEmpty)
+        #expect(try await db.run(id: legacyRun)?.published == true)
+
+        let outcomes = try await db.recordFires(
+            [SlotFire(jobName: "legacy", expectedNextRunAt: nil, nextRunAt: Self.t0, runs: [])], manager: manager,
+            leaseTimeout: 60_000)
+        #expect(outcomes == [.recorded([])])
+        #expect(try await db.job(named: "legacy")?.nextRunAt == Self.t0)
+    }
+}
