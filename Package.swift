@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,16 +45,25 @@ let package = Package(
                 "CRabbitMQ",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "HTTPServer"),
         .executableTarget(
             name: "Scheduler",
-            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "Custodian",
-            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "API",
@@ -66,6 +76,10 @@ let package = Package(
             name: "CLI",
             dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
+        .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
+        // Every test that touches the shared test broker lives here, under one serialized suite,
+        // because some restart it. It depends on the daemons so `swift test` builds their binaries.
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian"]),
     ]
 )

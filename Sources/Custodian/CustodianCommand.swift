@@ -1,14 +1,31 @@
 import ArgumentParser
+import Foundation
+import Logging
 import SchedulerCore
+import ServiceLifecycle
 
 @main
-struct CustodianCommand: ParsableCommand {
+struct CustodianCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custodian",
-        abstract: "Frees the jobs of dead scheduler instances and prunes old data."
+        abstract: "Frees the jobs of dead scheduler instances and prunes old data.",
+        discussion: "Settings come from the environment over the env file (SPEC §8)."
     )
 
-    func run() throws {
-        throw ValidationError("this build of custodian has no commands yet; see --help")
+    @Argument(help: "Env file to read (default: .env when present).")
+    var envFile: String?
+
+    func run() async throws {
+        let configuration = try DaemonStartup.load("custodian", envFile, CustodianConfiguration.load)
+        configuration.logging.bootstrap()
+        let logger = Logger(label: "custodian")
+        let database = try configuration.database.open(logger: logger)
+        try await database.prepare()
+        let custodian = Custodian(configuration: configuration, database: database, logger: logger)
+        let group = ServiceGroup(
+            services: [DaemonService { await custodian.run() }], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        logger.info("stopped")
     }
 }

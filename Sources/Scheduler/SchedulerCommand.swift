@@ -1,14 +1,34 @@
 import ArgumentParser
+import Foundation
+import Logging
 import SchedulerCore
+import ServiceLifecycle
 
 @main
-struct SchedulerCommand: ParsableCommand {
+struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler",
-        abstract: "Fires job runs on time and follows them to a final status."
+        abstract: "Fires job runs on time and follows them to a final status.",
+        discussion: "Settings come from the environment over the env file (SPEC §8)."
     )
 
-    func run() throws {
-        throw ValidationError("this build of scheduler has no commands yet; see --help")
+    @Argument(help: "Env file to read (default: .env when present).")
+    var envFile: String?
+
+    func run() async throws {
+        let configuration = try DaemonStartup.load("scheduler", envFile, SchedulerConfiguration.load)
+        configuration.logging.bootstrap()
+        let logger = Logger(label: "scheduler")
+        logger.info("starting", metadata: ["database": "\(configuration.database)", "bus": "\(configuration.messageBus)"])
+        let database = try configuration.database.open(logger: logger)
+        try await database.prepare()
+        let bus = try configuration.messageBus.open(logger: logger)
+        let engine = SchedulerEngine(database: database, bus: bus, settings: .init(configuration), logger: logger)
+        let group = ServiceGroup(
+            services: [DaemonService { try await engine.run() }], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+        if let bus = bus as? RabbitMQBus { await bus.shutdown() }
+        logger.info("stopped")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 @Suite struct ConfigurationTests {
     @Test func defaultsFollowTheSpec() throws {

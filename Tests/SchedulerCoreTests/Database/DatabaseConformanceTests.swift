@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// One suite, every adapter: the same storage semantics from in-memory, SQLite and MongoDB.
 @Suite("Database conformance")

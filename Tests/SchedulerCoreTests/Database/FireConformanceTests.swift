@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// The fenced fire, the publish outbox and the jobs change marker, on every adapter.
 @Suite("Database conformance: firing")

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// Focused tests of the MongoDB adapter against a real server (scripts/test starts one
 /// and sets SIMPLE_SCHEDULER_TEST_MONGODB_URL). Each test uses a database of its own.

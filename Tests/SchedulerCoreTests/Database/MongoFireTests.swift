@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// The MongoDB adapter's fenced fires beyond the conformance suite: its round trips, its
 /// transaction under races, and documents of the original service.

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// The adapters the conformance suite runs against. Each case opens a fresh, private
 /// store; `MongoDB` needs `SIMPLE_SCHEDULER_TEST_MONGODB_URL` (set by scripts/test).
@@ -65,22 +66,3 @@ struct TestStore: Sendable {
     }
 }
 
-/// The URL of a test server started by scripts/test; a missing one fails the test loudly.
-func requiredEnvironment(_ name: String) throws -> String {
-    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-        throw MissingTestServer(variable: name)
-    }
-    return value
-}
-
-struct MissingTestServer: Error, CustomStringConvertible {
-    let variable: String
-    var description: String { "\(variable) is not set: run the tests with scripts/test, which starts the servers" }
-}
-
-extension Timestamp {
-    /// A fixed instant for tests: 2025-01-29T10:00:00Z plus `seconds`.
-    static func test(_ seconds: Int64 = 0) -> Timestamp {
-        Timestamp(milliseconds: 1_738_144_800_000 + seconds * 1000)
-    }
-}

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 @Suite struct JobValidationTests {
     @Test(arguments: ["a", "my-job", "Job_1.v2", String(repeating: "x", count: 200)])

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 @Suite struct RunStatusTests {
     /// SPEC §3's table written out independently of the implementation

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 @Suite struct WireFormatTests {
     let id = try! RunID(validating: "6799b53b33fcc6482f29c96f")

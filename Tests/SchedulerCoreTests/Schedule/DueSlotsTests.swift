@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// Slot arithmetic with explicit instants in place of a clock: `now` is an argument.
 @Suite struct DueSlotsTests {

@@ -1,47 +1,15 @@
 import Foundation
-import Logging
+import SchedulerCore
 import Synchronization
 import Testing
 
-@testable import SchedulerCore
-
-/// Every test that talks to the shared test broker, one at a time: some of them stop and
-/// start it, which would break any other test using it at that moment.
-@Suite(.serialized) struct BrokerTests {}
-
-/// The buses the conformance suite runs against; `rabbitmq` is the private broker of
-/// scripts/test (`SIMPLE_SCHEDULER_TEST_AMQP_URL`).
-enum BusAdapter: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory
-    case rabbitmq
-
-    var testDescription: String { rawValue }
-
-    func make() async throws -> any MessageBus {
-        switch self {
-        case .memory:
-            return InMemoryMessageBus()
-        case .rabbitmq:
-            let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_AMQP_URL")
-            let bus = try RabbitMQBus(connectionString: url, logger: Logger(label: "test.bus"))
-            try await bus.waitUntilConnected(timeout: .seconds(20))
-            return bus
-        }
-    }
-}
-
-func close(_ bus: any MessageBus) async {
-    if let bus = bus as? RabbitMQBus { await bus.shutdown() }
-}
-
-/// A unique job name per test: tests share one broker.
-func uniqueJob(_ prefix: String = "bus") -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+// Helpers shared by the unit and integration test targets.
 
 /// Reads deliveries one at a time with a bound, so a missing message fails instead of hanging.
 ///
 /// A background task drains the stream into a buffer: cancelling a waiting `next()` on an
 /// `AsyncStream` would end the stream, so timeouts must never cancel the iteration itself.
-final class DeliveryReader: Sendable {
+public final class DeliveryReader: Sendable {
     private final class Buffer: Sendable {
         let state = Mutex<(items: [Delivery], finished: Bool)>(([], false))
         func withLock<T: Sendable>(_ body: (inout (items: [Delivery], finished: Bool)) -> T) -> T {
@@ -52,7 +20,7 @@ final class DeliveryReader: Sendable {
     private let buffer = Buffer()
     private let drain: Task<Void, Never>
 
-    init(_ consumer: Consumer) {
+    public init(_ consumer: Consumer) {
         let buffer = self.buffer
         drain = Task {
             for await delivery in consumer.deliveries { buffer.withLock { $0.items.append(delivery) } }
@@ -62,7 +30,7 @@ final class DeliveryReader: Sendable {
 
     deinit { drain.cancel() }
 
-    func next(within timeout: Duration = .seconds(10)) async throws -> Delivery {
+    public func next(within timeout: Duration = .seconds(10)) async throws -> Delivery {
         let deadline = ContinuousClock.now + timeout
         while true {
             let (item, finished) = buffer.withLock { state -> (Delivery?, Bool) in
@@ -76,7 +44,7 @@ final class DeliveryReader: Sendable {
     }
 
     /// Expects no delivery within `window` (for prefetch limits: an absence cannot be awaited).
-    func expectNothing(within window: Duration) async throws {
+    public func expectNothing(within window: Duration) async throws {
         do {
             let delivery = try await next(within: window)
             Issue.record("unexpected delivery: \(String(decoding: delivery.body, as: UTF8.self))")
@@ -84,9 +52,10 @@ final class DeliveryReader: Sendable {
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public init(what: String) { self.what = what }
+    public var description: String { "timed out waiting for \(what)" }
 }
 
 /// Runs a program and returns its exit status and standard output, off the cooperative pool.
@@ -94,7 +63,7 @@ struct TimedOut: Error, CustomStringConvertible {
 /// posix_spawn and waitpid rather than Foundation's Process: `Process.waitUntilExit` did not
 /// return here for a script that leaves a daemon behind (test-broker start). Output goes
 /// through a file, not a pipe, for the same daemon's sake.
-func runProgram(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+public func runProgram(_ path: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             continuation.resume(with: Result { try spawnAndWait(path, arguments) })
@@ -120,3 +89,38 @@ private func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (stat
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return (exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
+
+/// The URL of a test server started by scripts/test; a missing one fails the test loudly.
+public func requiredEnvironment(_ name: String) throws -> String {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        throw MissingTestServer(variable: name)
+    }
+    return value
+}
+
+public struct MissingTestServer: Error, CustomStringConvertible {
+    public let variable: String
+    public var description: String { "\(variable) is not set: run the tests with scripts/test, which starts the servers" }
+}
+
+extension Timestamp {
+    /// A fixed instant for tests: 2025-01-29T10:00:00Z plus `seconds`.
+    public static func test(_ seconds: Int64 = 0) -> Timestamp {
+        Timestamp(milliseconds: 1_738_144_800_000 + seconds * 1000)
+    }
+}
+
+/// Waits (in real time, bounded) until `condition` holds.
+public func eventually(
+    _ timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+    throw TimedOut(what: "a condition")
+}
+

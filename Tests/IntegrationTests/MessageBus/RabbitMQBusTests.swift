@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// What only a real broker can show: the topology as the broker sees it, and survival of a
 /// broker restart. These share one broker and restart it, so they run one at a time.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SchedulerCore
+import TestSupport
 
 /// One suite, both buses: the semantics the scheduler relies on.
 extension BrokerTests {

@@ -1,0 +1,163 @@
+/// Firing due slots and publishing the actions runs call for.
+extension SchedulerEngine {
+    func fireLoop() async {
+        while !Task.isCancelled {
+            await fireDue()
+            let now = clock.now()
+            // Wakes at the next due slot, and at least every 50 ms so jobs adopted meanwhile with an
+            // earlier slot are not late by more than that.
+            let wake = min(timers.nextDue() ?? now.adding(milliseconds: 50), now.adding(milliseconds: 50))
+            do { try await clock.sleep(until: wake) } catch { return }
+        }
+    }
+
+    func fireDue() async {
+        guard leaseIsLive else { return }
+        let now = clock.now()
+        let due = timers.popDue(now).compactMap { jobs[$0] }
+        var start = 0
+        while start < due.count {
+            let batch = Array(due[start..<min(start + 500, due.count)])
+            await fire(batch, now: now)
+            start += batch.count
+        }
+    }
+
+    /// Plans every due slot of `batch`, records the fires fenced by the lease, then publishes.
+    func fire(_ batch: [Job], now: Timestamp) async {
+        let exclusive = batch.filter { !$0.allowConcurrentRuns }.map(\.name)
+        var active: [String: Int] = [:]
+        var queued: [String: Int] = [:]
+        do {
+            if !exclusive.isEmpty {
+                let open = try await database.runs(
+                    matching: RunQuery(jobNames: exclusive, statuses: [.queued, .pending, .running, .cancelling]),
+                    after: nil, limit: nil)
+                for run in open.items {
+                    if run.status == .queued { queued[run.jobName, default: 0] += 1 } else {
+                        active[run.jobName, default: 0] += 1
+                    }
+                }
+            }
+        } catch {
+            retryLater(batch.map(\.name), now: now, error: error)
+            return
+        }
+        var fires: [SlotFire] = []
+        for job in batch {
+            guard let schedule = job.slotSchedule else { continue }
+            let plan = DueSlots.plan(
+                schedule: schedule, nextRunAt: job.nextRunAt, now: now, catchUpWindow: job.catchUpWindow)
+            var runs: [Run] = []
+            for slot in plan.fires {
+                switch slot.fate {
+                case .missed:
+                    runs.append(
+                        Run(jobName: job.name, status: .missed, createdTime: slot.slot, endTime: now,
+                            missedSlots: slot.missedSlots, statusTime: now))
+                case .run:
+                    let decision = ConcurrencyDecision.decide(
+                        for: job, active: active[job.name, default: 0], queued: queued[job.name, default: 0])
+                    switch decision {
+                    case .dispatch:
+                        active[job.name, default: 0] += 1
+                        runs.append(
+                            Run(jobName: job.name, status: .pending, createdTime: slot.slot,
+                                missedSlots: slot.missedSlots, statusTime: now))
+                    case .queue:
+                        queued[job.name, default: 0] += 1
+                        runs.append(
+                            Run(jobName: job.name, status: .queued, createdTime: slot.slot,
+                                missedSlots: slot.missedSlots, statusTime: now))
+                    case .skip:
+                        runs.append(
+                            Run(jobName: job.name, status: .skipped, createdTime: slot.slot, endTime: now,
+                                missedSlots: slot.missedSlots, statusTime: now))
+                    }
+                }
+            }
+            fires.append(
+                SlotFire(jobName: job.name, expectedNextRunAt: job.nextRunAt, nextRunAt: plan.nextRunAt, runs: runs))
+        }
+        let outcomes: [FireOutcome]
+        do {
+            outcomes = try await database.recordFires(fires, manager: managerID, leaseTimeout: settings.heartbeatTimeout)
+        } catch {
+            retryLater(fires.map(\.jobName), now: now, error: error)
+            return
+        }
+        var toPublish: [Run] = []
+        for (fire, outcome) in zip(fires, outcomes) {
+            switch outcome {
+            case .recorded(let inserted):
+                jobs[fire.jobName]?.nextRunAt = fire.nextRunAt
+                if let job = jobs[fire.jobName] { timers.schedule(job.name, at: Self.fireTime(job)) }
+                for (run, result) in zip(fire.runs, inserted) where result == .inserted {
+                    logger.debug(
+                        "slot recorded",
+                        metadata: ["job.name": "\(run.jobName)", "run.id": "\(run.id)", "run.status": "\(run.status)"])
+                    if run.status == .pending { toPublish.append(run) }
+                }
+            case .lockLost:
+                logger.warning("lock or lease lost; not firing", metadata: ["job.name": "\(fire.jobName)"])
+                drop(fire.jobName)
+            case .changed:
+                await reload(fire.jobName)
+            }
+        }
+        await publish(toPublish)
+    }
+
+    private func retryLater(_ names: [String], now: Timestamp, error: Error) {
+        logger.error("cannot fire; retrying in 1 s", metadata: ["error": "\(error)", "jobs.count": "\(names.count)"])
+        for name in names where jobs[name] != nil { timers.schedule(name, at: now.adding(milliseconds: 1000)) }
+    }
+
+    /// Re-reads one job whose stored state moved under us (an API edit between plan and record).
+    func reload(_ name: String) async {
+        do {
+            if let job = try await database.job(named: name), job.managerId == managerID, job.enabled {
+                await adopt(job)
+            } else {
+                drop(name)
+            }
+        } catch {
+            timers.schedule(name, at: clock.now().adding(milliseconds: 1000))
+        }
+    }
+
+    /// Publishes the action each run's status calls for (run for `pending`, cancel for
+    /// `cancelling`) and marks the confirmed ones. Unconfirmed ones stay in the outbox.
+    func publish(_ runs: [Run]) async {
+        let runs = runs.filter { !publishing.contains($0.id) }
+        guard !runs.isEmpty else { return }
+        for run in runs { publishing.insert(run.id) }
+        defer { for run in runs { publishing.remove(run.id) } }
+        do {
+            for name in Set(runs.map(\.jobName)) { try await declare(name) }
+            let messages = runs.map { run in
+                OutgoingMessage(
+                    action: ActionMessage(
+                        jobName: run.jobName, runID: run.id, action: run.status == .cancelling ? .cancel : .run,
+                        attempt: run.attempt))
+            }
+            let confirmed = try await bus.publish(messages)
+            let done = zip(runs, confirmed).filter(\.1).map {
+                PublishedAction(id: $0.0.id, status: $0.0.status, attempt: $0.0.attempt)
+            }
+            try await database.markPublished(done)
+        } catch {
+            logger.debug("actions left in the outbox", metadata: ["error": "\(error)", "runs.count": "\(runs.count)"])
+        }
+    }
+
+    /// Publishes what earlier attempts could not (broker down, crash between insert and publish).
+    func publishOutbox() async {
+        guard !jobs.isEmpty else { return }
+        do {
+            await publish(try await database.unpublishedRuns(jobNames: Array(jobs.keys)))
+        } catch {
+            logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+        }
+    }
+}

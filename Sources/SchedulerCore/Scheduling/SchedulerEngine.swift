@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+
+/// One scheduler instance: holds a lease, claims jobs, fires their slots exactly once, follows
+/// their runs to a final status, and publishes what the runs call for (SPEC §3, §5, §6).
+///
+/// An actor: every loop below runs as a child task of `run()` and meets the others only here.
+/// The database and bus adapters do their blocking work on threads of their own.
+public actor SchedulerEngine {
+    /// The settings the engine needs (a subset of `SchedulerConfiguration`, in milliseconds).
+    public struct Settings: Sendable {
+        public var maxJobs: Int?
+        public var heartbeatInterval: Int
+        public var heartbeatTimeout: Int
+        public var cleanupInterval: Int
+        public var cacheRefreshInterval: Int
+        /// How often the jobs change marker and the queue of held runs are checked.
+        public var changePollInterval: Int = 250
+        /// How often unconfirmed actions are published again.
+        public var outboxInterval: Int = 1000
+        /// A cancel that no worker answers becomes `cancelled` after this when the job has no heartbeat timeout.
+        public var defaultCancelTimeout: Int = 300_000
+
+        public init(
+            maxJobs: Int? = nil, heartbeatInterval: Int = 1000, heartbeatTimeout: Int = 30_000,
+            cleanupInterval: Int = 60_000, cacheRefreshInterval: Int = 300_000
+        ) {
+            self.maxJobs = maxJobs
+            self.heartbeatInterval = heartbeatInterval
+            self.heartbeatTimeout = heartbeatTimeout
+            self.cleanupInterval = cleanupInterval
+            self.cacheRefreshInterval = cacheRefreshInterval
+        }
+
+        public init(_ configuration: SchedulerConfiguration) {
+            self.init(
+                maxJobs: configuration.maxJobs, heartbeatInterval: configuration.heartbeatInterval,
+                heartbeatTimeout: configuration.heartbeatTimeout, cleanupInterval: configuration.cleanupInterval,
+                cacheRefreshInterval: configuration.cacheRefreshInterval)
+        }
+    }
+
+    let database: any Database
+    let bus: any MessageBus
+    let clock: any WallClock
+    let settings: Settings
+    let logger: Logger
+    /// This instance's manager id (ObjectId form).
+    public nonisolated let managerID: String
+    let hostname: String
+
+    /// The jobs this instance holds the lock of, as last read.
+    var jobs: [String: Job] = [:]
+    var timers = TimerQueue()
+    /// Consumers by job name (status and heartbeat queues).
+    var consumers: [String: [Consumer]] = [:]
+    /// Jobs whose topology is declared on the bus.
+    var declared: Set<String> = []
+    /// When the last heartbeat renewal that succeeded was sent, on this process's monotonic clock.
+    var leaseRenewedAt: ContinuousClock.Instant?
+    var lastChangeMarker: Int64?
+    var stopping = false
+    var claiming = false
+    var inbox: [Inbound] = []
+    var flushing = false
+    /// Runs whose action is being published now, so the outbox does not publish them twice.
+    var publishing: Set<RunID> = []
+    let monotonic = ContinuousClock()
+
+    public init(
+        database: any Database, bus: any MessageBus, clock: any WallClock = SystemClock(), settings: Settings,
+        logger: Logger, hostname: String = ProcessInfo.processInfo.hostName
+    ) {
+        self.database = database
+        self.bus = bus
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+        self.hostname = hostname
+        self.managerID = RunID.generate().hex
+    }
+
+    /// Names of the jobs this instance holds now.
+    public var heldJobs: [String] { jobs.keys.sorted() }
+
+    /// Runs until cancelled (graceful shutdown), then releases every lock at once.
+    public func run() async throws {
+        try await database.registerManager(id: managerID, hostname: hostname)
+        leaseRenewedAt = monotonic.now
+        logger.info("scheduler instance started", metadata: ["manager.id": "\(managerID)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.maintainLease() } }
+            group.addTask { await self.fireLoop() }
+            group.addTask { await self.every(self.settings.changePollInterval) { await $0.pollChanges() } }
+            group.addTask { await self.every(self.settings.outboxInterval) { await $0.publishOutbox() } }
+            group.addTask { await self.every(self.settings.cleanupInterval) { await $0.cleanUpRuns() } }
+            group.addTask { await self.every(self.settings.cacheRefreshInterval) { await $0.refreshJobs() } }
+            await group.waitForAll()
+        }
+        await shutDown()
+    }
+
+    /// Calls `body` now and then every `interval` ms until cancelled.
+    private func every(_ interval: Int, _ body: @escaping @Sendable (SchedulerEngine) async -> Void) async {
+        while !Task.isCancelled {
+            await body(self)
+            do { try await clock.sleep(until: clock.now().adding(milliseconds: Int64(interval))) } catch { return }
+        }
+    }
+
+    private func shutDown() async {
+        stopping = true
+        for consumer in consumers.values.flatMap({ $0 }) { await consumer.cancel() }
+        consumers.removeAll()
+        do {
+            let released = try await database.releaseJobs(of: managerID, names: nil)
+            try await database.removeManager(id: managerID)
+            logger.info("released locks on shutdown", metadata: ["jobs.count": "\(released)"])
+        } catch {
+            logger.error("could not release locks on shutdown", metadata: ["error": "\(error)"])
+        }
+        jobs.removeAll()
+    }
+
+    /// Whether this instance may fire: its last renewal is younger than the lease timeout,
+    /// measured on its own monotonic clock from when the renewal was sent. The database fences
+    /// every fire as well; this check stops a stale instance before it even tries.
+    var leaseIsLive: Bool {
+        guard let renewed = leaseRenewedAt, !stopping else { return false }
+        return monotonic.now - renewed < .milliseconds(settings.heartbeatTimeout)
+    }
+}

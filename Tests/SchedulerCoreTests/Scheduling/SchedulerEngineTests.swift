@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+@testable import SchedulerCore
+import TestSupport
+
+/// The scheduler's behaviour with a manual clock, on the in-memory database and bus.
+@Suite("Scheduler engine")
+struct SchedulerEngineTests {
+    @Test func firesOnTimeNeverEarlyAndMovesAlongTheGrid() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "tick", nextRunAt: .test(10), interval: 60_000))
+        let worker = try await h.worker("tick")
+        try await h.start()
+        try await h.advance(to: 9.9)
+        #expect(try await h.runs("tick").isEmpty, "fired early")
+        try await h.advance(to: 10)
+        let action = try await worker.next().action
+        let runs = try await h.runs("tick")
+        #expect(runs.map(\.createdTime) == [.test(10)])
+        #expect(action == ActionMessage(jobName: "tick", runID: runs[0].id, action: .run, attempt: 1))
+        try await eventually { try await h.database.run(id: runs[0].id)?.published == true }
+        #expect(try await h.database.job(named: "tick")?.nextRunAt == .test(70))
+        try await h.stop()
+    }
+
+    @Test func aOneShotJobFiresOnceAndADisabledJobNever() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "once", nextRunAt: .test(1)))
+        try await h.database.createJob(Job(name: "off", enabled: false, nextRunAt: .test(1), interval: 1000))
+        try await h.start()
+        try await h.advance(to: 5)
+        #expect(try await h.runs("once").count == 1)
+        #expect(try await h.database.job(named: "once")?.nextRunAt == nil)
+        #expect(try await h.runs("off").isEmpty)
+        try await h.stop()
+    }
+
+    @Test func statusesAndHeartbeatsFromWorkersLand() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "w", nextRunAt: .test(1)))
+        let worker = try await h.worker("w")
+        try await h.start()
+        try await h.advance(to: 1)
+        let id = try await worker.next().action.runID
+        try await h.report("w", id, "running")
+        try await eventually { try await h.database.run(id: id)?.status == .running }
+        try await h.advance(to: 3)
+        try await h.heartbeat("w", id)
+        try await eventually { try await h.database.run(id: id)?.heartbeat == .test(3) }
+        try await h.report("w", id, "completed")
+        try await eventually { try await h.database.run(id: id)?.status == .completed }
+        let run = try #require(try await h.database.run(id: id))
+        #expect(run.startTime == .test(1) && run.endTime == .test(3))
+        // Final is final.
+        try await h.report("w", id, "failed")
+        try await h.advance(to: 4)
+        #expect(try await h.database.run(id: id)?.status == .completed)
+        try await h.stop()
+    }
+
+    @Test func poisonMessagesAreDroppedAndTheQueueFlows() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "p", nextRunAt: .test(1)))
+        try await h.database.createJob(Job(name: "other", nextRunAt: .test(100)))
+        let worker = try await h.worker("p")
+        try await h.start()
+        try await h.advance(to: 1)
+        let id = try await worker.next().action.runID
+        let exchange = Topology.exchange("p")
+        let bodies = [
+            "not json", #"{"jobName":"p","runId":"zz","status":"running"}"#,
+            #"{"jobName":"p","runId":"\#(RunID.generate().hex)","status":"running"}"#,
+            #"{"jobName":"other","runId":"\#(id.hex)","status":"running"}"#,
+            #"{"jobName":"p","runId":"\#(id.hex)","status":"queued"}"#,
+            #"{"jobName":"p","runId":"\#(id.hex)","status":"running","attempt":7}"#,
+        ]
+        _ = try await h.bus.publish(bodies.map { OutgoingMessage(exchange: exchange, routingKey: "status", body: Array($0.utf8)) })
+        try await h.report("p", id, "running")
+        try await eventually { try await h.database.run(id: id)?.status == .running }
+        try await eventually { h.bus.depth(of: Topology.queue("p", "status")) == 0 }
+        #expect(try await h.database.run(id: id)?.attempt == 1)
+        try await h.stop()
+    }
+
+    @Test func concurrencyQueuesThenSkipsThenDispatchesWhenTheActiveRunEnds() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "c", nextRunAt: .test(10), interval: 10_000, maxQueueCount: 1))
+        let worker = try await h.worker("c")
+        try await h.start()
+        try await h.advance(to: 10)
+        let first = try await worker.next().action.runID
+        try await h.report("c", first, "running")
+        try await h.advance(to: 20)
+        try await h.advance(to: 30)
+        try await eventually { try await h.runs("c").count == 3 }
+        #expect(try await h.runs("c").map(\.status) == [.running, .queued, .skipped])
+        try await h.report("c", first, "completed")
+        let second = try await worker.next().action.runID
+        let runs = try await h.runs("c")
+        #expect(runs[1].id == second)
+        #expect(runs.map(\.status) == [.completed, .pending, .skipped])
+        try await h.stop()
+    }
+
+    @Test func missedSlotsCatchUpOnceAndOlderOnesAreRecordedMissed() async throws {
+        let h = EngineHarness()
+        // Due since 0 every 10 s; the instance fires at some now in [95 s, 96 s) with a 24.5 s
+        // window, so the window starts in [70.5 s, 71.5 s) wherever in that second it fires.
+        try await h.database.createJob(
+            Job(name: "late", nextRunAt: .test(0), interval: 10_000, allowConcurrentRuns: true, catchUpWindow: 24_500))
+        h.clock.advance(to: .test(95))
+        try await h.start()
+        try await eventually { await h.engine.heldJobs == ["late"] }
+        try await h.advance(to: 95.9)
+        let runs = try await h.runs("late")
+        #expect(runs.count == 2)
+        // Slots 0…70 fell outside the window (8 slots), 80 and 90 inside it (2 slots).
+        let missed = try #require(runs.first { $0.status == .missed })
+        let catchUp = try #require(runs.first { $0.status == .pending })
+        #expect(missed.createdTime == .test(0) && missed.missedSlots == 7)
+        #expect(catchUp.createdTime == .test(80) && catchUp.missedSlots == 1)
+        #expect(try await h.database.job(named: "late")?.nextRunAt == .test(100))
+        try await h.stop()
+    }
+
+    @Test func heartbeatTimeoutCancelsTheOldAttemptAndRepublishes() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "hb", nextRunAt: .test(1), heartbeatTimeout: 5000))
+        let worker = try await h.worker("hb")
+        try await h.start()
+        try await h.advance(to: 1)
+        let id = try await worker.next().action.runID
+        try await h.report("hb", id, "running")
+        try await eventually { try await h.database.run(id: id)?.status == .running }
+        try await h.advance(to: 8)
+        let cancel = try await worker.next().action
+        let again = try await worker.next().action
+        #expect(cancel == ActionMessage(jobName: "hb", runID: id, action: .cancel, attempt: 1))
+        #expect(again == ActionMessage(jobName: "hb", runID: id, action: .run, attempt: 2))
+        let run = try #require(try await h.database.run(id: id))
+        #expect(run.status == .pending && run.attempt == 2)
+        // The old attempt's late report is stale.
+        try await h.report("hb", id, "completed", attempt: 1)
+        try await h.advance(to: 9)
+        #expect(try await h.database.run(id: id)?.status == .pending)
+        try await h.stop()
+    }
+
+    @Test func startAndExecutionTimeoutsCancelWithTheJobName() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "slow", nextRunAt: .test(1), runExecutionTimeout: 3000, runStartTimeout: 2000))
+        let worker = try await h.worker("slow")
+        try await h.start()
+        try await h.advance(to: 1)
+        let first = try await worker.next().action.runID
+        try await h.advance(to: 4)
+        #expect(try await worker.next().action == ActionMessage(jobName: "slow", runID: first, action: .cancel, attempt: 1))
+        #expect(try await h.database.run(id: first)?.status == .cancelling)
+        try await h.report("slow", first, "cancelled")
+        try await eventually { try await h.database.run(id: first)?.status == .cancelled }
+        try await h.stop()
+    }
+
+    @Test func anAPIEditIsHonouredWithinOneSecond() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "e", nextRunAt: .test(3600), interval: 60_000))
+        try await h.start()
+        try await h.advance(to: 1)
+        _ = try await h.database.updateJob(named: "e", JobPatch(nextRunAt: .some(.test(2))))
+        try await h.advance(to: 2)
+        try await eventually { try await h.runs("e").count == 1 }
+        #expect(try await h.runs("e")[0].createdTime == .test(2))
+        try await h.stop()
+    }
+
+    @Test func manualRunsAndRetriesGoThroughTheQueue() async throws {
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "m", nextRunAt: nil, maxRetries: 1, retryDelay: 2000))
+        let worker = try await h.worker("m")
+        try await h.start()
+        let manual = Run(jobName: "m", status: .queued, createdTime: .test(0), trigger: .manual)
+        _ = try await h.database.insertRun(manual)
+        try await h.advance(to: 0.5)
+        #expect(try await worker.next().action.runID == manual.id)
+        try await h.report("m", manual.id, "failed")
+        try await eventually { try await h.runs("m").count == 2 }
+        let retry = try await h.runs("m")[1]
+        #expect(retry.trigger == .retry && retry.retryOf == manual.id && retry.createdTime > .test(0))
+        try await h.advance(to: 3)
+        #expect(try await worker.next().action.runID == retry.id)
+        try await h.report("m", retry.id, "failed")
+        try await h.advance(to: 8)
+        #expect(try await h.runs("m").count == 2, "maxRetries 1 allows one retry")
+        try await h.stop()
+    }
+
+    @Test func shutdownReleasesEveryLock() async throws {
+        let h = EngineHarness()
+        for name in ["r1", "r2"] { try await h.database.createJob(Job(name: name, nextRunAt: .test(3600), interval: 1000)) }
+        try await h.start()
+        try await eventually { await h.engine.heldJobs.count == 2 }
+        try await h.stop()
+        #expect(try await h.database.job(named: "r1")?.managerId == nil)
+        #expect(try await h.database.managers().isEmpty)
+    }
+
+    @Test func theTimerQueueHandlesAHundredThousandJobs() {
+        var timers = TimerQueue()
+        for index in 0..<100_000 { timers.schedule("job-\(index)", at: Timestamp(milliseconds: Int64(index % 1000))) }
+        for index in stride(from: 0, to: 100_000, by: 2) { timers.schedule("job-\(index)", at: Timestamp(milliseconds: 5000)) }
+        #expect(timers.count == 100_000)
+        let due = timers.popDue(Timestamp(milliseconds: 999))
+        #expect(due.count == 50_000)
+        #expect(timers.nextDue() == Timestamp(milliseconds: 5000))
+        #expect(timers.popDue(Timestamp(milliseconds: 4999)).isEmpty)
+        #expect(timers.popDue(Timestamp(milliseconds: 5000)).count == 50_000)
+    }
+}
