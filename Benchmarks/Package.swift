@@ -20,5 +20,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "DispatchBurst",
+            dependencies: [
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

@@ -5,41 +5,67 @@ import Testing
 @testable import SchedulerCore
 import TestSupport
 
-/// The `scheduler` and `custodian` binaries against SQLite and the real broker.
-extension BrokerTests {
-@Suite("Scheduler daemons")
-struct SchedulerDaemonTests {
-    let amqp: String
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("daemons-\(UUID().uuidString).db").path
-    let database: SQLiteDatabase
+/// The databases the daemons are tested on: SQLite, and the MongoDB-protocol server.
+enum DaemonBackend: String, CaseIterable, Sendable {
+    case sqlite
+    case mongodb
+}
 
-    init() async throws {
+/// A private store for one test, and the settings that point daemons at it and at the broker.
+struct DaemonFixture: Sendable {
+    let amqp: String
+    let database: any Database
+    let settings: [String: String]
+
+    init(_ backend: DaemonBackend) async throws {
         amqp = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_AMQP_URL")
-        database = SQLiteDatabase(path: path, logger: Logger(label: "test"))
+        let logger = Logger(label: "test")
+        switch backend {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("daemons-\(UUID().uuidString).db").path
+            database = SQLiteDatabase(path: path, logger: logger)
+            settings = ["SIMPLE_SCHEDULER_DB_TYPE": "sqlite", "SIMPLE_SCHEDULER_DB_CONNECTION_STRING": path]
+        case .mongodb:
+            let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_MONGODB_URL")
+            let name = "daemons_\(UUID().uuidString.prefix(8))"
+            database = try MongoDatabase(connectionString: url, databaseName: name, logger: logger)
+            settings = [
+                "SIMPLE_SCHEDULER_DB_TYPE": "mongodb", "SIMPLE_SCHEDULER_DB_CONNECTION_STRING": url,
+                "SIMPLE_SCHEDULER_DB_NAME": name,
+            ]
+        }
         try await database.prepare()
     }
 
-    private func environment(_ extra: [String: String] = [:]) -> [String: String] {
-        [
-            "SIMPLE_SCHEDULER_DB_TYPE": "sqlite", "SIMPLE_SCHEDULER_DB_CONNECTION_STRING": path,
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        settings.merging([
             "SIMPLE_SCHEDULER_MESSAGEBUS_CONNECTION_STRING": amqp, "SIMPLE_SCHEDULER_HEARTBEAT_INTERVAL": "200",
             "SIMPLE_SCHEDULER_HEARTBEAT_TIMEOUT": "3000", "SIMPLE_SCHEDULER_CLEANUP_INTERVAL": "500",
             "SIMPLE_SCHEDULER_LOG_LEVEL": "info",
-        ].merging(extra) { $1 }
+        ]) { $1 }.merging(extra) { $1 }
     }
 
-    private func slotsAreUnique(_ job: String) async throws -> Bool {
+    func slotsAreUnique(_ job: String) async throws -> Bool {
         let runs = try await database.runs(matching: RunQuery(jobNames: [job], trigger: .schedule), after: nil, limit: nil).items
         return Set(runs.map(\.createdTime)).count == runs.count
     }
+}
 
-    @Test func aOneSecondJobRunsThroughAWorkerAndSIGTERMReleasesAtOnce() async throws {
+/// The `scheduler` and `custodian` binaries against the real broker, on each database.
+extension BrokerTests {
+@Suite("Scheduler daemons")
+struct SchedulerDaemonTests {
+
+    @Test(arguments: DaemonBackend.allCases)
+    func aOneSecondJobRunsThroughAWorkerAndSIGTERMReleasesAtOnce(_ backend: DaemonBackend) async throws {
+        let fixture = try await DaemonFixture(backend)
+        let database = fixture.database
         let job = "tick-\(UUID().uuidString.prefix(6).lowercased())"
         try await database.createJob(Job(name: job, nextRunAt: Timestamp.now.adding(milliseconds: 1000), interval: 1000))
-        let worker = try await TestWorker(job: job, url: amqp) { action in
+        let worker = try await TestWorker(job: job, url: fixture.amqp) { action in
             action.runID.hex.last!.wholeNumberValue.map { $0 % 2 == 0 } ?? true ? .completed : .failed
         }
-        let scheduler = try Daemon("scheduler", environment: environment())
+        let scheduler = try Daemon("scheduler", environment: fixture.environment())
         defer { Task { await scheduler.stop() } }
         try await waitUntil(.seconds(30), "four finished runs") {
             try await database.runs(matching: RunQuery(jobNames: [job], statuses: [.completed, .failed]), after: nil, limit: nil)
@@ -51,7 +77,7 @@ struct SchedulerDaemonTests {
             let expected: RunStatus = run.id.hex.last!.wholeNumberValue.map { $0 % 2 == 0 } ?? true ? .completed : .failed
             #expect(run.status == expected)
         }
-        #expect(try await slotsAreUnique(job))
+        #expect(try await fixture.slotsAreUnique(job))
         #expect(try await database.job(named: job)?.managerId != nil)
 
         scheduler.signal(SIGTERM)
@@ -59,7 +85,7 @@ struct SchedulerDaemonTests {
         #expect(try await database.job(named: job)?.managerId == nil, "SIGTERM must release the lock")
         #expect(try await database.managers().isEmpty)
         // The released lock is claimed again (the original wrote a zero id nobody claimed).
-        let next = try Daemon("scheduler", environment: environment())
+        let next = try Daemon("scheduler", environment: fixture.environment())
         defer { Task { await next.stop() } }
         try await waitUntil(.seconds(10), "the released job claimed again") {
             try await database.job(named: job)?.managerId != nil
@@ -69,15 +95,18 @@ struct SchedulerDaemonTests {
         await worker.stop()
     }
 
-    @Test func twoInstancesWithMaxJobsSplitFourJobsAndKillNineFailsOver() async throws {
+    @Test(arguments: DaemonBackend.allCases)
+    func twoInstancesWithMaxJobsSplitFourJobsAndKillNineFailsOver(_ backend: DaemonBackend) async throws {
+        let fixture = try await DaemonFixture(backend)
+        let database = fixture.database
         let prefix = "split-\(UUID().uuidString.prefix(6).lowercased())"
         let names = (0..<4).map { "\(prefix)-\($0)" }
         for name in names {
             try await database.createJob(Job(name: name, nextRunAt: Timestamp.now.adding(milliseconds: 500), interval: 1000,
                 allowConcurrentRuns: true))
         }
-        let first = try Daemon("scheduler", environment: environment(["SIMPLE_SCHEDULER_MAX_JOBS": "2"]))
-        let second = try Daemon("scheduler", environment: environment(["SIMPLE_SCHEDULER_MAX_JOBS": "1"]))
+        let first = try Daemon("scheduler", environment: fixture.environment(["SIMPLE_SCHEDULER_MAX_JOBS": "2"]))
+        let second = try Daemon("scheduler", environment: fixture.environment(["SIMPLE_SCHEDULER_MAX_JOBS": "1"]))
         defer { Task { await first.stop(); await second.stop() } }
         try await waitUntil(.seconds(20), "three jobs held, two and one") {
             let managers = try await database.managers()
@@ -95,7 +124,7 @@ struct SchedulerDaemonTests {
         }
         first.signal(SIGKILL)
         _ = try await first.wait()
-        let third = try Daemon("scheduler", environment: environment())
+        let third = try Daemon("scheduler", environment: fixture.environment())
         defer { Task { await third.stop() } }
         let killedAt = ContinuousClock.now
         let orphaned = killedJobs
@@ -104,14 +133,17 @@ struct SchedulerDaemonTests {
             try await database.runs(matching: RunQuery(jobNames: orphaned), after: nil, limit: nil).items.count > before + 2
         }
         print("[integration] takeover after kill -9 took \(ContinuousClock.now - killedAt) (lease 3 s)")
-        for name in names { #expect(try await slotsAreUnique(name), "slot with two runs in \(name)") }
+        for name in names { #expect(try await fixture.slotsAreUnique(name), "slot with two runs in \(name)") }
         third.signal(SIGTERM)
         second.signal(SIGTERM)
         #expect(try await third.wait() == 0)
         #expect(try await second.wait() == 0)
     }
 
-    @Test func startAndExecutionTimeoutsCancelAndAHeartbeatTimeoutRepublishes() async throws {
+    @Test(arguments: DaemonBackend.allCases)
+    func startAndExecutionTimeoutsCancelAndAHeartbeatTimeoutRepublishes(_ backend: DaemonBackend) async throws {
+        let fixture = try await DaemonFixture(backend)
+        let database = fixture.database
         let tag = UUID().uuidString.prefix(6).lowercased()
         let (silent, stuck, quiet) = ("silent-\(tag)", "stuck-\(tag)", "quiet-\(tag)")
         let soon = Timestamp.now.adding(milliseconds: 300)
@@ -119,10 +151,10 @@ struct SchedulerDaemonTests {
         try await database.createJob(Job(name: stuck, nextRunAt: soon, runExecutionTimeout: 1000))
         try await database.createJob(Job(name: quiet, nextRunAt: soon, heartbeatTimeout: 1000))
         // Never starts; starts and never ends; starts and never sends a heartbeat.
-        let never = try await TestWorker(job: silent, url: amqp) { $0.action == .cancel ? [.cancelled] : [] }
-        let hangs = try await TestWorker(job: stuck, url: amqp) { $0.action == .cancel ? [.cancelled] : [.running] }
-        let mute = try await TestWorker(job: quiet, url: amqp) { $0.action == .cancel ? [] : [.running] }
-        let scheduler = try Daemon("scheduler", environment: environment())
+        let never = try await TestWorker(job: silent, url: fixture.amqp) { $0.action == .cancel ? [.cancelled] : [] }
+        let hangs = try await TestWorker(job: stuck, url: fixture.amqp) { $0.action == .cancel ? [.cancelled] : [.running] }
+        let mute = try await TestWorker(job: quiet, url: fixture.amqp) { $0.action == .cancel ? [] : [.running] }
+        let scheduler = try Daemon("scheduler", environment: fixture.environment())
         defer { Task { await scheduler.stop() } }
 
         for (job, worker) in [(silent, never), (stuck, hangs)] {
@@ -144,10 +176,13 @@ struct SchedulerDaemonTests {
         for worker in [never, hangs, mute] { await worker.stop() }
     }
 
-    @Test func anEditThroughTheDatabaseIsHonouredWithinOneSecond() async throws {
+    @Test(arguments: DaemonBackend.allCases)
+    func anEditThroughTheDatabaseIsHonouredWithinOneSecond(_ backend: DaemonBackend) async throws {
+        let fixture = try await DaemonFixture(backend)
+        let database = fixture.database
         let job = "edit-\(UUID().uuidString.prefix(6).lowercased())"
         try await database.createJob(Job(name: job, nextRunAt: Timestamp.now.adding(milliseconds: 3_600_000), interval: 3_600_000))
-        let scheduler = try Daemon("scheduler", environment: environment())
+        let scheduler = try Daemon("scheduler", environment: fixture.environment())
         defer { Task { await scheduler.stop() } }
         try await waitUntil(.seconds(20), "the job held") { try await database.job(named: job)?.managerId != nil }
         let due = Timestamp.now.adding(milliseconds: 200)
@@ -164,7 +199,10 @@ struct SchedulerDaemonTests {
         #expect(try await scheduler.wait() == 0)
     }
 
-    @Test func theCustodianFreesASilentManagersJobsAndLeavesALiveOnes() async throws {
+    @Test(arguments: DaemonBackend.allCases)
+    func theCustodianFreesASilentManagersJobsAndLeavesALiveOnes(_ backend: DaemonBackend) async throws {
+        let fixture = try await DaemonFixture(backend)
+        let database = fixture.database
         let (live, silent) = (RunID.generate().hex, RunID.generate().hex)
         try await database.createJob(Job(name: "held-live", nextRunAt: .now, interval: 60_000))
         try await database.createJob(Job(name: "held-silent", nextRunAt: .now, interval: 60_000))
@@ -173,7 +211,7 @@ struct SchedulerDaemonTests {
         try await Task.sleep(for: .milliseconds(1500))
         try await database.registerManager(id: live, hostname: "live")
         _ = try await database.claimJobs(for: live, limit: 1, leaseTimeout: 3000)
-        let custodian = try Daemon("custodian", environment: environment(["SIMPLE_SCHEDULER_HEARTBEAT_TIMEOUT": "1000"]))
+        let custodian = try Daemon("custodian", environment: fixture.environment(["SIMPLE_SCHEDULER_HEARTBEAT_TIMEOUT": "1000"]))
         defer { Task { await custodian.stop() } }
         try await waitUntil(.seconds(10), "the silent manager's job freed") {
             try await database.jobs(lockedBy: silent).isEmpty

@@ -23,6 +23,8 @@ public final class InMemoryMessageBus: MessageBus {
         var bindings: [String: [(pattern: String, queue: String)]] = [:]
         var queues: [String: [Message]] = [:]
         var subscribers: [Int: Subscriber] = [:]
+        /// Subscriber ids per queue, so dispatch does not scan every subscriber of every queue.
+        var subscribersByQueue: [String: [Int]] = [:]
         var nextID = 0
         var connected = true
         var published = 0
@@ -88,6 +90,7 @@ public final class InMemoryMessageBus: MessageBus {
             state.nextID += 1
             state.subscribers[state.nextID] = Subscriber(
                 id: state.nextID, queue: queue, prefetch: max(1, prefetch), continuation: continuation)
+            state.subscribersByQueue[queue, default: []].append(state.nextID)
             dispatch(&state, queue)
             return state.nextID
         }
@@ -97,6 +100,7 @@ public final class InMemoryMessageBus: MessageBus {
     private func cancel(subscriber id: Int) {
         state.withLock { state in
             guard let subscriber = state.subscribers.removeValue(forKey: id) else { return }
+            state.subscribersByQueue[subscriber.queue]?.removeAll { $0 == id }
             let returned = subscriber.unacked.sorted { $0.key < $1.key }.map { entry in
                 var message = entry.value
                 message.redelivered = true
@@ -123,7 +127,7 @@ public final class InMemoryMessageBus: MessageBus {
 
     /// Hands ready messages to subscribers with room under their prefetch, round-robin.
     private func dispatch(_ state: inout State, _ queue: String) {
-        let ids = state.subscribers.values.filter { $0.queue == queue }.map(\.id).sorted()
+        let ids = state.subscribersByQueue[queue] ?? []
         guard !ids.isEmpty else { return }
         var progress = true
         while progress, !(state.queues[queue]?.isEmpty ?? true) {
