@@ -48,33 +48,28 @@ extension SchedulerEngine {
             guard let schedule = job.slotSchedule else { continue }
             let plan = DueSlots.plan(
                 schedule: schedule, nextRunAt: job.nextRunAt, now: now, catchUpWindow: job.catchUpWindow)
-            var runs: [Run] = []
-            for slot in plan.fires {
+            let runs = plan.fires.map { slot -> Run in
+                let status: RunStatus
                 switch slot.fate {
                 case .missed:
-                    runs.append(
-                        Run(jobName: job.name, status: .missed, createdTime: slot.slot, endTime: now,
-                            missedSlots: slot.missedSlots, statusTime: now))
+                    status = .missed
                 case .run:
-                    let decision = ConcurrencyDecision.decide(
+                    switch ConcurrencyDecision.decide(
                         for: job, active: active[job.name, default: 0], queued: queued[job.name, default: 0])
-                    switch decision {
+                    {
                     case .dispatch:
                         active[job.name, default: 0] += 1
-                        runs.append(
-                            Run(jobName: job.name, status: .pending, createdTime: slot.slot,
-                                missedSlots: slot.missedSlots, statusTime: now))
+                        status = .pending
                     case .queue:
                         queued[job.name, default: 0] += 1
-                        runs.append(
-                            Run(jobName: job.name, status: .queued, createdTime: slot.slot,
-                                missedSlots: slot.missedSlots, statusTime: now))
+                        status = .queued
                     case .skip:
-                        runs.append(
-                            Run(jobName: job.name, status: .skipped, createdTime: slot.slot, endTime: now,
-                                missedSlots: slot.missedSlots, statusTime: now))
+                        status = .skipped
                     }
                 }
+                return Run(
+                    jobName: job.name, status: status, createdTime: slot.slot, endTime: status.isFinal ? now : nil,
+                    missedSlots: slot.missedSlots, statusTime: now)
             }
             fires.append(
                 SlotFire(jobName: job.name, expectedNextRunAt: job.nextRunAt, nextRunAt: plan.nextRunAt, runs: runs))
