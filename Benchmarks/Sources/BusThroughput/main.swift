@@ -65,6 +65,26 @@ enum BenchError: Error { case setup, publish, refused }
 let logger = Logger(label: "bench")
 let bus = try RabbitMQBus(connectionString: url, logger: logger)
 try await bus.waitUntilConnected(timeout: .seconds(30))
+
+// Fan-out: one persistent message to each of N jobs' exchanges (a burst of N due jobs), against
+// the single-queue figure above; the broker persists into N queues instead of one.
+if arguments.count > 4, arguments[4] == "fanout" {
+    let jobs = (0..<count).map { "fan-\(UUID().uuidString.prefix(6).lowercased())-\($0)" }
+    let declareStart = ContinuousClock.now
+    for job in jobs { try await bus.declareTopology(jobName: job) }
+    report("declare_topology", Double(count) / seconds(declareStart), unit: "jobs/s")
+    let messages = jobs.map { OutgoingMessage(exchange: Topology.exchange($0), routingKey: "action", body: body) }
+    let start = ContinuousClock.now
+    var sent = 0
+    while sent < count {
+        let size = min(batchSize, count - sent)
+        guard try await bus.publish(Array(messages[sent..<sent + size])).allSatisfy({ $0 }) else { throw BenchError.refused }
+        sent += size
+    }
+    report("publish_confirmed_fanout", Double(count) / seconds(start), unit: "msg/s", extra: #","batch":\#(batchSize)"#)
+    await bus.shutdown()
+    exit(0)
+}
 let job = "bench-\(UUID().uuidString.prefix(8).lowercased())"
 try await bus.declareTopology(jobName: job)
 let exchange = Topology.exchange(job)
