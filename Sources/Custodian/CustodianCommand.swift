@@ -22,9 +22,7 @@ struct CustodianCommand: AsyncParsableCommand {
         let database = try configuration.database.open(logger: logger)
         try await database.prepare()
         let custodian = Custodian(configuration: configuration, database: database, logger: logger)
-        let group = ServiceGroup(
-            services: [DaemonService { await custodian.run() }], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
+        let group = ServiceGroup.daemon([DaemonService { await custodian.run() }], logger: logger)
         try await group.run()
         logger.info("stopped")
     }

@@ -24,9 +24,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         try await database.prepare()
         let bus = try configuration.messageBus.open(logger: logger)
         let engine = SchedulerEngine(database: database, bus: bus, settings: .init(configuration), logger: logger)
-        let group = ServiceGroup(
-            services: [DaemonService { try await engine.run() }], gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
+        let group = ServiceGroup.daemon([DaemonService { try await engine.run() }], logger: logger)
         try await group.run()
         if let bus = bus as? RabbitMQBus { await bus.shutdown() }
         logger.info("stopped")
