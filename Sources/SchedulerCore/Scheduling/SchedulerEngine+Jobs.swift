@@ -34,10 +34,14 @@ extension SchedulerEngine {
         do {
             let claimed = try await database.claimJobs(
                 for: managerID, limit: room, leaseTimeout: settings.heartbeatTimeout)
+            // Every claimed job is scheduled before any topology is declared: declaring takes the
+            // broker milliseconds per job, and a large claim (a failover) must not delay firing.
             for job in claimed {
                 logger.info("claimed job", metadata: ["job.name": "\(job.name)"])
-                await adopt(job)
+                jobs[job.name] = job
+                timers.schedule(job.name, at: Self.fireTime(job))
             }
+            for job in claimed where jobs[job.name] != nil { await ensureConsumers(job.name) }
         } catch {
             logger.error("cannot claim jobs", metadata: ["error": "\(error)"])
         }
