@@ -87,12 +87,17 @@ struct MongoSession {
 
     // MARK: Write commands
 
+    /// Every write gives up after this long instead of waiting without end: a transaction that a
+    /// killed client abandoned keeps its documents locked on the test server (and until the
+    /// transaction lifetime on MongoDB), and a claim or an edit must fail as transient, not hang.
+    static let writeTimeout: BSON = .int32(10_000)
+
     /// `insert` of `documents` into `collection`; the reply (with any `writeErrors`).
     func insert(_ collection: String, _ documents: [BSONFields], ordered: Bool) throws(DatabaseError) -> BSONFields {
         try command(
             [
                 "insert": .string(collection), "documents": .array(documents.map(BSON.document)),
-                "ordered": .bool(ordered),
+                "ordered": .bool(ordered), "maxTimeMS": Self.writeTimeout,
             ],
             "insert into \(collection)")
     }
@@ -105,7 +110,7 @@ struct MongoSession {
         let reply = try command(
             [
                 "update": .string(collection), "updates": .array(statements.map(BSON.document)),
-                "ordered": .bool(ordered),
+                "ordered": .bool(ordered), "maxTimeMS": Self.writeTimeout,
             ],
             "update \(collection)")
         try MongoError.checkWriteErrors(reply, operation: "update \(collection)")
@@ -116,7 +121,8 @@ struct MongoSession {
     func delete(_ collection: String, _ filter: BSONFields, justOne: Bool = false) throws(DatabaseError) -> Int {
         let statement: BSONFields = ["q": .document(filter), "limit": justOne ? 1 : 0]
         let reply = try command(
-            ["delete": .string(collection), "deletes": [.document(statement)]], "delete from \(collection)")
+            ["delete": .string(collection), "deletes": [.document(statement)], "maxTimeMS": Self.writeTimeout],
+            "delete from \(collection)")
         try MongoError.checkWriteErrors(reply, operation: "delete from \(collection)")
         return reply["n"]?.intValue ?? 0
     }
@@ -128,7 +134,7 @@ struct MongoSession {
         let reply = try command(
             [
                 "findAndModify": .string(collection), "query": .document(query), "update": .document(update),
-                "new": true,
+                "new": true, "maxTimeMS": Self.writeTimeout,
             ],
             "findAndModify \(collection)")
         return reply["value"]?.documentValue
