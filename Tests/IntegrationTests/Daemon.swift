@@ -19,22 +19,8 @@ final class Daemon: @unchecked Sendable {
             merged[key] = nil
         }
         merged.merge(environment) { $1 }
-        let env = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        let argv = [strdup(binary), nil]
-        defer {
-            env.forEach { free($0) }
-            argv.forEach { free($0) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(6)).log").path
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, binary, &actions, nil, argv, env)
-        guard status == 0 else { throw DaemonError(description: "cannot start \(binary): \(status)") }
+        let pid = try spawn(binary, [], environment: merged, output: log)
         self.pid = pid
         self.log = log
     }
@@ -55,7 +41,7 @@ final class Daemon: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                let code = TestSupport.exitStatus(status)
                 exitStatus = code
                 return code
             }

@@ -74,20 +74,34 @@ public func runProgram(_ path: String, _ arguments: [String]) async throws -> (s
 private func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).out").path
     defer { unlink(outputPath) }
+    let pid = try spawn(path, arguments, environment: nil, output: outputPath)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (exitStatus(status), (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+}
+
+/// Starts `path` with standard input from /dev/null and standard output and error into the file
+/// `output`; `environment` nil keeps this process's. Returns the child's PID.
+public func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, output: String) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    let env = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+    defer { env?.forEach { free($0) } }
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    let spawned = env.map { posix_spawn(&pid, path, &actions, nil, argv, $0) } ?? posix_spawn(&pid, path, &actions, nil, argv, environ)
     guard spawned == 0 else { throw TimedOut(what: "spawning \(path): error \(spawned)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    return pid
+}
+
+/// A `waitpid` status as a shell reports it: the exit code, or 128 + the signal.
+public func exitStatus(_ status: Int32) -> Int32 {
+    (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
 
 /// The URL of a test server started by scripts/test; a missing one fails the test loudly.
