@@ -48,7 +48,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "HTTPServer"),
+        // Linux's epoll, accept4 and pipe2, which Swift's Glibc module does not export.
+        .systemLibrary(name: "CLinuxSocket"),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["CLinuxSocket", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "Scheduler",
             dependencies: [

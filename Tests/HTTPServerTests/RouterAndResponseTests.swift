@@ -8,19 +8,19 @@ import Testing
         let ok: RouteHandler = { _, _ in HTTPResponse(status: .ok) }
         builder.add("GET", "/api/jobs", ok)
         builder.add("POST", "/api/jobs", ok)
-        builder.add("GET", "/api/jobs/{name}", { _, parameters in
-            HTTPResponse(status: .ok, body: Array((parameters["name"] ?? "").utf8))
+        builder.add("GET", "/api/jobs/{name}", { _, context in
+            HTTPResponse(status: .ok, body: Array((context["name"] ?? "").utf8))
         })
         builder.add("DELETE", "/api/jobs/{name}", ok)
         return builder.build()
     }
 
     @Test func routesByMethodAndPathWithParametersAndQueries() async throws {
-        guard case .found(let handler, let parameters) = responder().route(method: "GET", target: "/api/jobs/a%2Db?x=1")
+        guard case .found(let handler, let parameters, _) = responder().route(method: "GET", target: "/api/jobs/a%2Db?x=1")
         else { Issue.record("not found"); return }
         #expect(parameters["name"] == "a-b")
         let request = HTTPRequest(method: "GET", target: "/", minorVersion: 1, headers: HTTPHeaders(), body: [])
-        #expect(try await handler(request, parameters).body == Array("a-b".utf8))
+        #expect(try await handler(request, RequestContext(requestID: "r", parameters: parameters)).body == Array("a-b".utf8))
         guard case .found = responder().route(method: "HEAD", target: "/api/jobs") else {
             Issue.record("HEAD is served by GET")
             return

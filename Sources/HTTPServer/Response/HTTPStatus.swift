@@ -25,4 +25,15 @@ public struct HTTPStatus: Hashable, Sendable {
     public static let notImplemented = HTTPStatus(501, "Not Implemented")
     public static let serviceUnavailable = HTTPStatus(503, "Service Unavailable")
     public static let httpVersionNotSupported = HTTPStatus(505, "HTTP Version Not Supported")
+
+    static let known: [HTTPStatus] = [
+        .ok, .created, .noContent, .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed,
+        .requestTimeout, .conflict, .contentTooLarge, .uriTooLong, .requestHeaderFieldsTooLarge,
+        .internalServerError, .notImplemented, .serviceUnavailable, .httpVersionNotSupported,
+    ]
+
+    /// The status for `code` with its standard reason phrase.
+    public init(_ code: Int) {
+        self = Self.known.first { $0.code == code } ?? HTTPStatus(code, code < 500 ? "Client Error" : "Server Error")
+    }
 }

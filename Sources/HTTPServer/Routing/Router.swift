@@ -5,8 +5,9 @@ public struct RouteParameters: Sendable {
     public subscript(_ name: String) -> String? { values[name] }
 }
 
-/// A request handler.
-public typealias RouteHandler = @Sendable (HTTPRequest, RouteParameters) async throws -> HTTPResponse
+/// A request handler. Throwing an `HTTPError` answers with its status and JSON body; any other
+/// error is logged and answered with a generic 500.
+public typealias RouteHandler = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
 
 /// Collects routes, then builds an immutable, `Sendable` `Responder`.
 public struct RouterBuilder {
@@ -15,8 +16,12 @@ public struct RouterBuilder {
     public init() {}
 
     /// Adds `method` on `pattern`: literal segments and `{name}` segments (`/api/jobs/{name}`).
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping RouteHandler) {
-        routes.append(Route(method: method.uppercased(), segments: Route.segments(of: pattern), handler: handler))
+    /// A caller must hold every scope in `scopes`; with none, the route needs no authentication.
+    public mutating func add(
+        _ method: String, _ pattern: String, scopes: [String] = [], _ handler: @escaping RouteHandler
+    ) {
+        routes.append(
+            Route(method: method.uppercased(), segments: Route.segments(of: pattern), scopes: scopes, handler: handler))
     }
 
     public func build() -> Responder { Responder(routes: routes) }
@@ -30,6 +35,7 @@ struct Route: Sendable {
 
     let method: String
     let segments: [Segment]
+    let scopes: [String]
     let handler: RouteHandler
 
     static func segments(of pattern: String) -> [Segment] {
@@ -56,8 +62,8 @@ struct Route: Sendable {
 
 /// The outcome of routing one request.
 public enum RouteMatch: Sendable {
-    /// A handler for the request's method and path.
-    case found(RouteHandler, RouteParameters)
+    /// A handler for the request's method and path, and the scopes it requires.
+    case found(RouteHandler, RouteParameters, scopes: [String])
     /// No route has this path: 404.
     case notFound
     /// The path exists with other methods: 405 with `Allow` listing them.
@@ -77,7 +83,7 @@ public struct Responder: Sendable {
         for route in routes {
             guard let values = route.match(path) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route.handler, RouteParameters(values: values))
+                return .found(route.handler, RouteParameters(values: values), scopes: route.scopes)
             }
             allowed.insert(route.method)
             if route.method == "GET" { allowed.insert("HEAD") }
