@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "SchedulerCore", "HTTPServer", "COpenSSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -84,6 +85,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "APITests", dependencies: ["API", "SchedulerCore", "HTTPServer", "COpenSSL", "TestSupport"]),
         // Every test that touches the shared test broker lives here, under one serialized suite,
         // because some restart it. It depends on the daemons so `swift test` builds their binaries.
         .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian"]),

@@ -1,14 +1,11 @@
 import ArgumentParser
-import SchedulerCore
 
 @main
-struct APICommand: ParsableCommand {
+struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",
-        abstract: "Serves the REST API."
+        abstract: "Serves the REST API of SPEC §7.",
+        subcommands: [ServeCommand.self, KeysCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
-
-    func run() throws {
-        throw ValidationError("this build of api has no commands yet; see --help")
-    }
 }

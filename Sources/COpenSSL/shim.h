@@ -9,5 +9,10 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/ecdsa.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+
+// EVP_PKEY_PUBLIC_KEY is a macro of macros, which Swift does not import.
+static const int COPENSSL_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;
 
 #endif
