@@ -14,7 +14,7 @@ struct APIHarness {
     let bus: InMemoryMessageBus
     let application: Application
 
-    init(database: any Database = InMemoryDatabase()) {
+    init(database: any Database = InMemoryDatabase(), jwt: JWTVerifier? = nil) {
         self.database = database
         bus = InMemoryMessageBus()
         let keys = APIKeys(entries: [
@@ -24,7 +24,7 @@ struct APIHarness {
         ])
         let api = SchedulerAPI(database: database, bus: bus, logger: Logger(label: "api-test"))
         application = Application(
-            responder: api.responder(), authenticator: BearerAuthenticator(apiKeys: keys, jwt: nil),
+            responder: api.responder(), authenticator: BearerAuthenticator(apiKeys: keys, jwt: jwt),
             logger: Logger(label: "api-test"))
     }
 

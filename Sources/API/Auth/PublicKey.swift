@@ -19,11 +19,15 @@ final class PublicKey: @unchecked Sendable {
 
     /// An RSA key from its big-endian modulus and exponent; at least 2048 bits.
     init(rsaModulus modulus: [UInt8], exponent: [UInt8]) throws {
-        key = try Self.make(type: "RSA") { builder, keep in
-            let n = BN_bin2bn(modulus, Int32(modulus.count), nil)
-            let e = BN_bin2bn(exponent, Int32(exponent.count), nil)
-            keep.append(contentsOf: [n, e])
-            return OSSL_PARAM_BLD_push_BN(builder, "n", n) == 1 && OSSL_PARAM_BLD_push_BN(builder, "e", e) == 1
+        guard let n = BN_bin2bn(modulus, Int32(modulus.count), nil) else { throw Invalid(description: "out of memory") }
+        defer { BN_free(n) }
+        guard let e = BN_bin2bn(exponent, Int32(exponent.count), nil) else { throw Invalid(description: "out of memory") }
+        defer { BN_free(e) }
+        key = try Self.make(type: "RSA") { builder in
+            guard OSSL_PARAM_BLD_push_BN(builder, COPENSSL_PARAM_RSA_N, n) == 1,
+                OSSL_PARAM_BLD_push_BN(builder, COPENSSL_PARAM_RSA_E, e) == 1
+            else { return nil }
+            return OSSL_PARAM_BLD_to_param(builder)
         }
         algorithm = .rs256
         guard EVP_PKEY_get_bits(key) >= 2048 else {
@@ -36,9 +40,14 @@ final class PublicKey: @unchecked Sendable {
     init(p256X x: [UInt8], y: [UInt8]) throws {
         guard x.count == 32, y.count == 32 else { throw Invalid(description: "P-256 coordinates must be 32 bytes") }
         let point = [0x04] + x + y  // SEC 1 uncompressed point
-        key = try Self.make(type: "EC") { builder, _ in
-            OSSL_PARAM_BLD_push_utf8_string(builder, "group", "prime256v1", 0) == 1
-                && OSSL_PARAM_BLD_push_octet_string(builder, "pub", point, point.count) == 1
+        key = try Self.make(type: "EC") { builder in
+            // The builder references the point until to_param: both happen inside this scope.
+            point.withUnsafeBufferPointer { buffer in
+                guard OSSL_PARAM_BLD_push_utf8_string(builder, COPENSSL_PARAM_GROUP, COPENSSL_GROUP_P256, 0) == 1,
+                    OSSL_PARAM_BLD_push_octet_string(builder, COPENSSL_PARAM_PUB, buffer.baseAddress, buffer.count) == 1
+                else { return nil }
+                return OSSL_PARAM_BLD_to_param(builder)
+            }
         }
         algorithm = .es256
     }
@@ -65,16 +74,11 @@ final class PublicKey: @unchecked Sendable {
         return result == 1
     }
 
-    private static func make(type: String, _ fill: (OpaquePointer, inout [OpaquePointer?]) -> Bool) throws -> OpaquePointer {
+    /// A public key of `type` from the parameters `build` pushes and turns into an `OSSL_PARAM` array.
+    private static func make(type: String, _ build: (OpaquePointer) -> UnsafeMutablePointer<OSSL_PARAM>?) throws -> OpaquePointer {
         guard let builder = OSSL_PARAM_BLD_new() else { throw Invalid(description: "out of memory") }
-        var numbers: [OpaquePointer?] = []
-        defer {
-            OSSL_PARAM_BLD_free(builder)
-            for number in numbers { BN_free(number) }
-        }
-        guard fill(builder, &numbers), let parameters = OSSL_PARAM_BLD_to_param(builder) else {
-            throw Invalid(description: "cannot build \(type) key parameters")
-        }
+        defer { OSSL_PARAM_BLD_free(builder) }
+        guard let parameters = build(builder) else { throw Invalid(description: "cannot build \(type) key parameters") }
         defer { OSSL_PARAM_free(parameters) }
         guard let context = EVP_PKEY_CTX_new_from_name(nil, type, nil) else { throw Invalid(description: "no \(type) support") }
         defer { EVP_PKEY_CTX_free(context) }
@@ -82,8 +86,10 @@ final class PublicKey: @unchecked Sendable {
         guard EVP_PKEY_fromdata_init(context) == 1,
             EVP_PKEY_fromdata(context, &key, COPENSSL_PUBLIC_KEY, parameters) == 1, let key
         else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(ERR_get_error(), &buffer, buffer.count)
             ERR_clear_error()
-            throw Invalid(description: "not a valid \(type) public key")
+            throw Invalid(description: "not a valid \(type) public key: \(String(cString: buffer))")
         }
         return key
     }
