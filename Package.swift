@@ -88,6 +88,6 @@ let package = Package(
         .testTarget(name: "APITests", dependencies: ["API", "SchedulerCore", "HTTPServer", "COpenSSL", "TestSupport"]),
         // Every test that touches the shared test broker lives here, under one serialized suite,
         // because some restart it. It depends on the daemons so `swift test` builds their binaries.
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian", "API"]),
     ]
 )
