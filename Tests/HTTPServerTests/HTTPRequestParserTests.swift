@@ -86,6 +86,9 @@ import Testing
         ("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: x\n\r\n", 400),
         ("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        // Signed sizes: found by the fuzzer; -5 used to slice the buffer backwards and trap.
+        ("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n", 400),
+        ("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n", 400),
         ("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", 400),
     ] as [(String, Int)])
     func framingErrorsMapToTheirStatus(_ text: String, _ status: Int) {

@@ -82,7 +82,10 @@ public struct HTTPRequestParser: Sendable {
                 }
                 // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; extensions are ignored.
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.trimmingSpaces
-                guard !digits.isEmpty, digits.count <= 8, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+                // Hex digits only: `Int(_:radix:)` alone would also take a sign, and a chunk of
+                // size -5 would slice the buffer backwards (found by scripts/fuzz-parser).
+                guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy(\.isHexDigit),
+                    let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
                 else { throw .badRequest("invalid chunk size") }
                 guard body.count + size <= limits.maxBody else { throw .bodyTooLarge }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
@@ -202,4 +205,8 @@ extension ArraySlice<UInt8> {
         while let last = slice.last, last == 0x20 || last == 0x09 { slice = slice.dropLast() }
         return slice
     }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool { (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self) }
 }
