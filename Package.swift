@@ -80,11 +80,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "CLI",
-            dependencies: ["SchedulerCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "SchedulerCore", "HTTPServer", "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "HTTPServer"]),
         .testTarget(name: "APITests", dependencies: ["API", "SchedulerCore", "HTTPServer", "COpenSSL", "TestSupport"]),
         // Every test that touches the shared test broker lives here, under one serialized suite,
         // because some restart it. It depends on the daemons so `swift test` builds their binaries.

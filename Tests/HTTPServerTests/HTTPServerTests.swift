@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func aStalledHalfSentRequestDoesNotDelayOthersAndTimesOutWith408() async throws {
-        let server = try Self.server { $0.requestReadTimeout = .milliseconds(600) }
+        let server = try Self.server { $0.requestReadTimeout = .seconds(3) }
         let stalled = try await RawClient(port: server.port)
         try await stalled.send("GET /stalled HTTP/1.1\r\nHost: x\r\n")
         let started = ContinuousClock.now
@@ -85,8 +85,9 @@ import Testing
             try await other.send("GET /other\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await other.response().text == "/other\(index)")
         }
-        // Five round trips finish long before the stalled request's 600 ms timeout.
-        #expect(started.duration(to: .now) < .milliseconds(600))
+        // The others were answered while the stalled request was still pending: nobody waited
+        // for its timeout.
+        #expect(started.duration(to: .now) < .seconds(3))
         let timedOut = try await stalled.response()
         #expect(timedOut.status == 408)
         #expect(timedOut.header("Connection") == "close")
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func closesIdleKeepAliveConnections() async throws {
-        let server = try Self.server { $0.idleTimeout = .milliseconds(300) }
+        let server = try Self.server { $0.idleTimeout = .seconds(2) }
         let client = try await RawClient(port: server.port)
         try await client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await client.response().status == 200)

@@ -80,15 +80,41 @@ private func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (stat
     return (exitStatus(status), (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
 
+/// Runs `path` to its end with exactly `environment`, keeping standard output and error apart.
+public func runProgram(
+    _ path: String, _ arguments: [String], environment: [String: String]
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result {
+                let base = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)").path
+                defer { unlink(base + ".out"); unlink(base + ".err") }
+                let pid = try spawn(path, arguments, environment: environment, output: base + ".out", errorOutput: base + ".err")
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let read = { (file: String) in (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+                return (exitStatus(status), read(base + ".out"), read(base + ".err"))
+            })
+        }
+    }
+}
+
 /// Starts `path` with standard input from /dev/null and standard output and error into the file
-/// `output`; `environment` nil keeps this process's. Returns the child's PID.
-public func spawn(_ path: String, _ arguments: [String], environment: [String: String]?, output: String) throws -> pid_t {
+/// `output` (standard error into `errorOutput` when given); `environment` nil keeps this
+/// process's. Returns the child's PID.
+public func spawn(
+    _ path: String, _ arguments: [String], environment: [String: String]?, output: String, errorOutput: String? = nil
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    if let errorOutput {
+        posix_spawn_file_actions_addopen(&actions, 2, errorOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     let env = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
