@@ -52,10 +52,19 @@ import Testing
     static let rsa = TestSigningKey.rsa(kid: "rsa-1")
     static let ec = TestSigningKey.p256(kid: "ec-1")
 
+    /// A clock the test moves by hand, so rate limits are tested without sleeping.
+    final class TestClock: Sendable {
+        private let start = ContinuousClock.now
+        private let offset = Mutex(Duration.zero)
+        var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+        func advance(_ duration: Duration) { offset.withLock { $0 += duration } }
+    }
+
     private func harness(
-        _ issuer: Issuer, audience: String? = nil, refetchInterval: Duration = .seconds(10)
+        _ issuer: Issuer, audience: String? = nil, refetchInterval: Duration = .seconds(10), clock: TestClock = TestClock()
     ) -> APIHarness {
-        let source = OIDCKeySource(issuer: issuer.url, refetchInterval: refetchInterval, logger: Logger(label: "jwks"))
+        let source = OIDCKeySource(
+            issuer: issuer.url, refetchInterval: refetchInterval, logger: Logger(label: "jwks"), now: { clock.now })
         return APIHarness(jwt: JWTVerifier(keys: source, issuer: issuer.url, audience: audience))
     }
 
@@ -109,20 +118,24 @@ import Testing
     @Test func anUnknownKidIsFetchedAtMostOncePerIntervalThenRotatedIn() async throws {
         let rotated = TestSigningKey.rsa(kid: "rsa-2")
         let issuer = try Issuer(keys: [Self.rsa])
-        let api = harness(issuer, refetchInterval: .seconds(1))
+        let clock = TestClock()
+        let api = harness(issuer, refetchInterval: .seconds(10), clock: clock)
         let token = rotated.token(claims(issuer))
         #expect(await status(api, Self.rsa.token(claims(issuer))).0 == 200)
         #expect(issuer.fetchCount == 1)
         // Unknown kids right after a fetch: refused without asking the issuer again.
         for _ in 0..<3 { #expect(await status(api, token).0 == 401) }
         #expect(issuer.fetchCount == 1)
-        try await Task.sleep(for: .milliseconds(1100))
+        clock.advance(.seconds(11))
         #expect(await status(api, token).0 == 401)  // fetched again; the issuer does not have it yet
         #expect(issuer.fetchCount == 2)
         issuer.publish([Self.rsa, rotated])
         #expect(await status(api, token).0 == 401)  // within the interval: no fetch
         #expect(issuer.fetchCount == 2)
-        try await Task.sleep(for: .milliseconds(1100))
+        clock.advance(.seconds(9))
+        #expect(await status(api, token).0 == 401)  // 9 s later: still within the interval
+        #expect(issuer.fetchCount == 2)
+        clock.advance(.seconds(2))
         #expect(await status(api, token).0 == 200)  // rotated in
         #expect(issuer.fetchCount == 3)
         #expect(await status(api, Self.rsa.token(claims(issuer))).0 == 200)

@@ -15,13 +15,18 @@ actor OIDCKeySource {
     private let timeToLive: Duration
     private let refetchInterval: Duration
     private let logger: Logger
+    private let now: @Sendable () -> ContinuousClock.Instant
     private var keys = JSONWebKeySet()
     private var fetchedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
     private var inFlight: Task<JSONWebKeySet, Error>?
 
-    init(issuer: String, timeToLive: Duration = .seconds(3600), refetchInterval: Duration = .seconds(10), logger: Logger) {
+    init(
+        issuer: String, timeToLive: Duration = .seconds(3600), refetchInterval: Duration = .seconds(10), logger: Logger,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
         self.issuer = issuer
+        self.now = now
         self.timeToLive = timeToLive
         self.refetchInterval = refetchInterval
         self.logger = logger
@@ -29,7 +34,7 @@ actor OIDCKeySource {
 
     /// The key named `kid`.
     func key(for kid: String) async throws(HTTPError) -> PublicKey {
-        let now = ContinuousClock.now
+        let now = now()
         let stale = fetchedAt.map { $0.duration(to: now) > timeToLive } ?? true
         if let key = keys.keys[kid], !stale { return key }
         let mayFetch = lastAttempt.map { $0.duration(to: now) >= refetchInterval } ?? true
@@ -52,12 +57,12 @@ actor OIDCKeySource {
             keys = try await inFlight.value
             return
         }
-        lastAttempt = .now
+        lastAttempt = now()
         let task = Task { [issuer] in try await Self.fetch(issuer: issuer) }
         inFlight = task
         defer { inFlight = nil }
         keys = try await task.value
-        fetchedAt = .now
+        fetchedAt = now()
         logger.info("fetched the issuer's signing keys", metadata: ["oidc.issuer": "\(issuer)", "keys.count": "\(keys.keys.count)"])
     }
 
