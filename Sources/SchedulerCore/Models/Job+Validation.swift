@@ -46,7 +46,11 @@ extension Job {
         }
         if let cron {
             if interval != 0 { problems.append("interval must be 0 when cron is set: a job has one kind of schedule") }
-            if cron.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("cron must not be empty") }
+            do {
+                _ = try CronExpression(parsing: cron)
+            } catch {
+                problems.append(error.message)
+            }
         }
         if TimeZone(identifier: timezone) == nil {
             problems.append("timezone must be an IANA zone name such as UTC or Europe/Berlin (got '\(timezone)')")

@@ -41,14 +41,20 @@ public struct DueSlots: Hashable, Sendable {
 }
 
 extension Job {
-    /// The schedule this job's fields describe, anchored at `nextRunAt`; `nil` for a one-shot job
-    /// with nothing scheduled. Cron schedules are built by the cron parser.
+    /// The schedule this job's fields describe, anchored at `nextRunAt`; `nil` when nothing is
+    /// scheduled (and for a cron expression or zone that does not parse, which validation refuses).
     public var slotSchedule: (any SlotSchedule)? {
         guard let nextRunAt else { return nil }
         switch scheduleKind {
         case .interval: return IntervalSchedule(anchor: nextRunAt, interval: interval)
         case .oneShot: return OneShotSchedule(at: nextRunAt)
-        case .cron: return nil
+        case .cron: return cronSchedule
         }
+    }
+
+    /// The job's cron schedule in its time zone, when it has a valid one.
+    public var cronSchedule: CronSchedule? {
+        guard let cron else { return nil }
+        return try? CronSchedule(cron: cron, timeZone: timezone)
     }
 }
