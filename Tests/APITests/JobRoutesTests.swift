@@ -196,3 +196,40 @@ import Testing
         #expect(wrong.error != nil)
     }
 }
+
+@Suite struct CronRoutesTests {
+    @Test func aCronJobGetsItsFirstFireAndItsScheduleFromTheExpression() async throws {
+        let api = APIHarness()
+        let created = await api.send(
+            "POST", "/api/jobs",
+            #"{"name":"berlin","enabled":true,"cron":"30 2 * * *","timezone":"Europe/Berlin","nextRunAt":"2025-03-29T12:00:00Z"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(try await api.database.job(named: "berlin")?.nextRunAt == (try RFC3339.parse("2025-03-30T01:00:00Z")))
+        let schedule = await api.send("GET", "/api/jobs/berlin/schedule?count=3")
+        #expect(schedule.text == #"{"next":["2025-03-30T01:00:00.000Z","2025-03-31T00:30:00.000Z","2025-04-01T00:30:00.000Z"]}"#)
+
+        // Without nextRunAt the first fire is the next instant from now.
+        #expect(await api.send("POST", "/api/jobs", #"{"name":"soon","enabled":true,"cron":"@hourly"}"#).status == 201)
+        let soon = try #require(try await api.database.job(named: "soon")?.nextRunAt)
+        #expect(soon > .now && soon.milliseconds % 3_600_000 == 0)
+
+        // A new expression moves the next fire.
+        #expect(await api.send("PATCH", "/api/jobs/berlin", #"{"cron":"0 12 * * *","nextRunAt":"2025-06-01T00:00:00Z"}"#).status == 204)
+        #expect(try await api.database.job(named: "berlin")?.nextRunAt == (try RFC3339.parse("2025-06-01T10:00:00Z")))
+        // From cron back to an interval.
+        #expect(await api.send("PATCH", "/api/jobs/berlin", #"{"cron":null,"interval":60000}"#).status == 204)
+        #expect(try await api.database.job(named: "berlin")?.scheduleKind == .interval)
+    }
+
+    @Test(arguments: [
+        (#"{"name":"x","enabled":true,"cron":"61 * * * *"}"#, "cron field 1 (minute) '61'"),
+        (#"{"name":"x","enabled":true,"cron":"0 0 30 2 *"}"#, "never fires"),
+        (#"{"name":"x","enabled":true,"cron":"@daily","timezone":"Mars/Olympus"}"#, "timezone must be an IANA zone"),
+        (#"{"name":"x","enabled":true,"cron":"* * *"}"#, "5 fields"),
+    ])
+    func badCronIs400NamingTheField(_ body: String, _ message: String) async {
+        let reply = await APIHarness().send("POST", "/api/jobs", body)
+        #expect(reply.status == 400)
+        #expect(reply.error?.contains(message) == true, "\(reply.text)")
+    }
+}

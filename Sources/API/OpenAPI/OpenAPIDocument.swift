@@ -91,7 +91,7 @@ enum OpenAPIDocument {
         "responses": {
           "200": {"description": "Instants, soonest first", "content": {"application/json": {"schema": {"type": "object", "properties": {"next": {"type": "array", "items": {"type": "string", "format": "date-time"}}}, "required": ["next"]}}}},
           "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
-          "501": {"$ref": "#/components/responses/NotImplemented"}, "503": {"$ref": "#/components/responses/Unavailable"}
+          "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
     },
@@ -156,7 +156,6 @@ enum OpenAPIDocument {
       "Forbidden": {"description": "The token lacks scopes", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}, "missing_scopes": {"type": "array", "items": {"type": "string"}}}, "required": ["error", "missing_scopes"]}}}},
       "NotFound": {"description": "No such job or run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Conflict": {"description": "The job exists already, or is disabled (trigger)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "NotImplemented": {"description": "Not supported by this version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unavailable": {"description": "The database is unreachable; retry", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     },
     "schemas": {

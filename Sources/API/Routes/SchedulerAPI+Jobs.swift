@@ -20,7 +20,8 @@ extension SchedulerAPI {
     }
 
     func createJob(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let job = try JobInput(request.body).job()
+        var job = try JobInput(request.body).job()
+        if job.scheduleKind == .cron { job.nextRunAt = try Self.firstCronFire(job, from: job.nextRunAt) }
         do {
             try await storage { try await database.createJob(job) }
         } catch let error as DatabaseError where error.isJobExists {
@@ -31,9 +32,14 @@ extension SchedulerAPI {
     }
 
     func updateJob(_ name: String, _ request: HTTPRequest) async throws -> HTTPResponse {
-        let patch = try JobInput(request.body).patch()
+        var patch = try JobInput(request.body).patch()
         // Validate the job as it would be; the write itself is one atomic update.
-        try JobInput.validate(patch.applied(to: try await existingJob(name)))
+        let changed = patch.applied(to: try await existingJob(name))
+        try JobInput.validate(changed)
+        if changed.scheduleKind == .cron && (patch.cron != nil || patch.timezone != nil || patch.nextRunAt != nil) {
+            // A new expression, zone or start: the next fire is recomputed from it.
+            patch.nextRunAt = .some(try Self.firstCronFire(changed, from: patch.nextRunAt ?? nil))
+        }
         guard try await storage({ try await database.updateJob(named: name, patch) }) != nil else {
             throw HTTPError.notFound("no job named '\(name)'")
         }
@@ -73,9 +79,6 @@ extension SchedulerAPI {
         }
         let job = try await existingJob(name)
         var next: [String] = []
-        if job.scheduleKind == .cron {
-            throw HTTPError(.notImplemented, "cron schedules cannot be listed by this version yet")
-        }
         if let schedule = job.slotSchedule, var slot = job.nextRunAt {
             while next.count < count {
                 next.append(RFC3339.format(slot))
@@ -84,6 +87,15 @@ extension SchedulerAPI {
             }
         }
         return try json(.ok, ["next": next])
+    }
+
+    /// SPEC §5: a cron job's first fire is the first cron instant at or after the given
+    /// `nextRunAt`, or the next one from now.
+    static func firstCronFire(_ job: Job, from start: Timestamp?) throws(HTTPError) -> Timestamp {
+        guard let schedule = job.cronSchedule else { throw .badRequest("the cron expression or time zone is invalid") }
+        let first = start.map { schedule.firstSlot(atOrAfter: $0) } ?? schedule.nextSlot(after: .now)
+        guard let first else { throw .badRequest("cron expression '\(job.cron ?? "")' has no fire time in the next 30 years") }
+        return first
     }
 
     func existingJob(_ name: String) async throws -> Job {

@@ -24,6 +24,21 @@ struct SchedulerEngineTests {
         try await h.stop()
     }
 
+    @Test func aCronJobFiresOnItsInstantsWithTheSameFirePath() async throws {
+        let h = EngineHarness()
+        // Every 10 s (seconds field); Timestamp.test(0) is 10:00:00 UTC.
+        try await h.database.createJob(Job(name: "cron", nextRunAt: .test(10), cron: "*/10 * * * * *", allowConcurrentRuns: true))
+        let worker = try await h.worker("cron")
+        try await h.start()
+        try await h.advance(to: 35)
+        let runs = try await h.runs("cron")
+        #expect(Set(runs.map(\.createdTime)) == [.test(10), .test(20), .test(30)])
+        #expect(runs.allSatisfy { $0.trigger == .schedule && $0.status == .pending })
+        for _ in runs { #expect(try await worker.next().action.action == .run) }
+        #expect(try await h.database.job(named: "cron")?.nextRunAt == .test(40))
+        try await h.stop()
+    }
+
     @Test func aOneShotJobFiresOnceAndADisabledJobNever() async throws {
         let h = EngineHarness()
         try await h.database.createJob(Job(name: "once", nextRunAt: .test(1)))
