@@ -21,6 +21,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "CronNext",
+            dependencies: [.product(name: "SchedulerCore", package: "simple-scheduler")]
+        ),
+        .executableTarget(
             name: "DispatchBurst",
             dependencies: [
                 .product(name: "SchedulerCore", package: "simple-scheduler"),

@@ -22,6 +22,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 
 # The SecantusDB release the tests are written against.
 SS_SECANTUS_REQUIREMENT="secantusdb==0.7.0b3"
+# The cron oracle of the differential test (Tests/Oracles/croniter_oracle.py).
+SS_CRONITER_REQUIREMENT="croniter==6.0.0"
 SS_RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 
 ss_log() { printf '[services] %s\n' "$*" >&2; }
@@ -85,6 +87,11 @@ ensure_venv() {
     if [[ "$have" != "$want" || ! -x "$venv/bin/secantusd-py" ]]; then
         ss_log "installing $SS_SECANTUS_REQUIREMENT into $venv"
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SS_SECANTUS_REQUIREMENT"
+    fi
+    have="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("croniter"))' 2>/dev/null || true)"
+    if [[ "$have" != "${SS_CRONITER_REQUIREMENT#*==}" ]]; then
+        ss_log "installing $SS_CRONITER_REQUIREMENT into $venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SS_CRONITER_REQUIREMENT"
     fi
 }
 
