@@ -76,18 +76,17 @@ import Testing
     }
 
     @Test func aStalledHalfSentRequestDoesNotDelayOthersAndTimesOutWith408() async throws {
-        let server = try Self.server { $0.requestReadTimeout = .seconds(3) }
+        let server = try Self.server { $0.requestReadTimeout = .seconds(6) }
         let stalled = try await RawClient(port: server.port)
         try await stalled.send("GET /stalled HTTP/1.1\r\nHost: x\r\n")
-        let started = ContinuousClock.now
         for index in 0..<5 {
             let other = try await RawClient(port: server.port)
             try await other.send("GET /other\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await other.response().text == "/other\(index)")
         }
-        // The others were answered while the stalled request was still pending: nobody waited
-        // for its timeout.
-        #expect(started.duration(to: .now) < .seconds(3))
+        // The others were answered while the stalled request was still pending (no 408 yet):
+        // nobody waited for its timeout.
+        #expect(!stalled.hasSomethingToRead())
         let timedOut = try await stalled.response()
         #expect(timedOut.status == 408)
         #expect(timedOut.header("Connection") == "close")

@@ -74,6 +74,14 @@ final class RawClient: @unchecked Sendable {
         }
     }
 
+    /// Whether the server has sent anything not yet read (or closed), without waiting.
+    func hasSomethingToRead() -> Bool {
+        guard buffer.isEmpty else { return true }
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
     func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     private func fill() throws -> Bool {
