@@ -10,17 +10,19 @@ final class Daemon: @unchecked Sendable {
     let name: String
     private(set) var exitStatus: Int32?
 
-    /// Starts `.build/…/debug/<name>` with `environment` added to this process's environment.
-    init(_ name: String, environment: [String: String]) throws {
+    /// Starts `.build/…/debug/<name>` (or `name` itself when it is an absolute path) with
+    /// `environment` added to this process's environment.
+    init(_ name: String, environment: [String: String], arguments: [String] = []) throws {
         self.name = name
-        let binary = Self.binaryDirectory.appendingPathComponent(name).path
+        let binary = name.hasPrefix("/") ? name : Self.binaryDirectory.appendingPathComponent(name).path
         var merged = ProcessInfo.processInfo.environment
         for key in merged.keys where key.hasPrefix("SIMPLE_SCHEDULER_") && !key.hasPrefix("SIMPLE_SCHEDULER_TEST") {
             merged[key] = nil
         }
         merged.merge(environment) { $1 }
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(6)).log").path
-        let pid = try spawn(binary, [], environment: merged, output: log)
+        let base = URL(fileURLWithPath: name).lastPathComponent
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(base)-\(UUID().uuidString.prefix(6)).log").path
+        let pid = try spawn(binary, arguments, environment: merged, output: log)
         self.pid = pid
         self.log = log
     }

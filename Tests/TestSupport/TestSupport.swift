@@ -115,12 +115,26 @@ public func spawn(
     } else {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
     }
+    // Children start with default signal dispositions and an empty mask, whatever this
+    // process has set up (a daemon under test must be stoppable with SIGTERM).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     let env = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
     defer { env?.forEach { free($0) } }
     var pid: pid_t = 0
-    let spawned = env.map { posix_spawn(&pid, path, &actions, nil, argv, $0) } ?? posix_spawn(&pid, path, &actions, nil, argv, environ)
+    let spawned = env.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
+        ?? posix_spawn(&pid, path, &actions, &attributes, argv, environ)
     guard spawned == 0 else { throw TimedOut(what: "spawning \(path): error \(spawned)") }
     return pid
 }

@@ -75,6 +75,19 @@ public struct LoggingSettings: Hashable, Sendable {
     public var level: Level
     public var format: Format
 
+    public init(level: Level, format: Format) {
+        self.level = level
+        self.format = format
+    }
+
+    /// `SIMPLE_SCHEDULER_LOG_LEVEL` and `SIMPLE_SCHEDULER_LOG_FORMAT` from `environment`, with the
+    /// defaults for anything missing or unreadable (for tools that have no configuration of their own).
+    public static func lenient(_ environment: [String: String]) -> LoggingSettings {
+        LoggingSettings(
+            level: environment["SIMPLE_SCHEDULER_LOG_LEVEL"].flatMap { Level(rawValue: $0.lowercased()) } ?? .info,
+            format: environment["SIMPLE_SCHEDULER_LOG_FORMAT"].flatMap { Format(rawValue: $0.lowercased()) } ?? .text)
+    }
+
     static func read(_ reader: inout SettingsReader) -> LoggingSettings {
         LoggingSettings(
             level: reader.choice("SIMPLE_SCHEDULER_LOG_LEVEL", default: Level.info),
@@ -96,12 +109,13 @@ public enum Redaction {
 }
 
 extension DatabaseSettings {
-    /// Opens the configured adapter (not yet prepared: call `prepare()`).
+    /// Opens the configured adapter (not yet prepared: call `prepare()`), timed per operation.
     public func open(logger: Logger) throws -> any Database {
         switch kind {
-        case .sqlite: return SQLiteDatabase(path: connectionString, logger: logger)
+        case .sqlite: return MeasuredDatabase(SQLiteDatabase(path: connectionString, logger: logger))
         case .mongodb:
-            return try MongoDatabase(connectionString: connectionString, databaseName: databaseName, logger: logger)
+            return MeasuredDatabase(
+                try MongoDatabase(connectionString: connectionString, databaseName: databaseName, logger: logger))
         }
     }
 }

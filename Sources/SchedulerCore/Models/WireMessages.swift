@@ -60,6 +60,20 @@ public struct StatusMessage: Hashable, Sendable {
         self.attempt = attempt
     }
 
+    /// The body a worker publishes, in SPEC §2's key order (`attempt` last, when known).
+    public var body: [UInt8] {
+        var out = Array(#"{"jobName":"#.utf8)
+        JSONText.appendString(jobName, to: &out)
+        out.append(contentsOf: #","runId":""#.utf8)
+        out.append(contentsOf: runID.hex.utf8)
+        out.append(contentsOf: #"","status":""#.utf8)
+        out.append(contentsOf: status.rawValue.utf8)
+        out.append(UInt8(ascii: "\""))
+        if let attempt { out.append(contentsOf: #","attempt":\#(attempt)"#.utf8) }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Parses a worker's body; other keys are ignored.
     public init(parsing body: some Collection<UInt8>) throws(MessageError) {
         let object = try JSONText.object(body)
@@ -83,6 +97,18 @@ public struct HeartbeatMessage: Hashable, Sendable {
         self.jobName = jobName
         self.runID = runID
         self.attempt = attempt
+    }
+
+    /// The body a worker publishes, in SPEC §2's key order (`attempt` last, when known).
+    public var body: [UInt8] {
+        var out = Array(#"{"jobName":"#.utf8)
+        JSONText.appendString(jobName, to: &out)
+        out.append(contentsOf: #","runId":""#.utf8)
+        out.append(contentsOf: runID.hex.utf8)
+        out.append(UInt8(ascii: "\""))
+        if let attempt { out.append(contentsOf: #","attempt":\#(attempt)"#.utf8) }
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// Parses a worker's body; other keys are ignored.
