@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "custodian", targets: ["Custodian"]),
         .executable(name: "api", targets: ["API"]),
         .executable(name: "cli", targets: ["CLI"]),
+        .executable(name: "example-worker", targets: ["ExampleWorker"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
     ],
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -44,15 +47,21 @@ let package = Package(
                 "CMongoC",
                 "CRabbitMQ",
                 "CSQLite",
+                "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // Linux's epoll, accept4 and pipe2, which Swift's Glibc module does not export.
         .systemLibrary(name: "CLinuxSocket"),
         .target(
             name: "HTTPServer",
-            dependencies: ["CLinuxSocket", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CLinuxSocket", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         .executableTarget(
             name: "Scheduler",
@@ -85,6 +94,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "ExampleWorker",
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
@@ -92,6 +109,6 @@ let package = Package(
         .testTarget(name: "APITests", dependencies: ["API", "SchedulerCore", "HTTPServer", "COpenSSL", "TestSupport"]),
         // Every test that touches the shared test broker lives here, under one serialized suite,
         // because some restart it. It depends on the daemons so `swift test` builds their binaries.
-        .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian", "API"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SchedulerCore", "TestSupport", "Scheduler", "Custodian", "API", "CLI", "ExampleWorker"]),
     ]
 )

@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try DaemonStartup.load("api", envFile, APIConfiguration.load)
         configuration.logging.bootstrap()
+        let observability = Observability.bootstrap()
         let logger = Logger(label: "api")
         let authenticator = try startupStep("SIMPLE_SCHEDULER_API_KEYS_FILE") {
             try BearerAuthenticator(configuration: configuration, logger: logger)
@@ -25,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
         let database = try configuration.database.open(logger: logger)
         try await database.prepare()
         let bus = try configuration.messageBus.open(logger: logger)
-        let api = SchedulerAPI(database: database, bus: bus, logger: logger)
+        let api = SchedulerAPI(database: database, bus: bus, logger: logger, observability: observability)
         let application = Application(responder: api.responder(), authenticator: authenticator, logger: logger)
         var serverConfiguration = HTTPServerConfiguration(
             host: configuration.listenAddress.host, port: Int(configuration.listenAddress.port),

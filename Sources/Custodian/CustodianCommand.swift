@@ -18,11 +18,17 @@ struct CustodianCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try DaemonStartup.load("custodian", envFile, CustodianConfiguration.load)
         configuration.logging.bootstrap()
+        let observability = Observability.bootstrap()
         let logger = Logger(label: "custodian")
         let database = try configuration.database.open(logger: logger)
         try await database.prepare()
         let custodian = Custodian(configuration: configuration, database: database, logger: logger)
-        let group = ServiceGroup.daemon([DaemonService { await custodian.run() }], logger: logger)
+        var services: [any Service] = [DaemonService { await custodian.run() }]
+        if let address = configuration.metricsAddress {
+            let server = try observability.serve(on: address, logger: logger) { (try? await database.now()) != nil }
+            services.append(DaemonService { await server.serve() })
+        }
+        let group = ServiceGroup.daemon(services, logger: logger)
         try await group.run()
         logger.info("stopped")
     }

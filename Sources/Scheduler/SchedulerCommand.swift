@@ -18,13 +18,21 @@ struct SchedulerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try DaemonStartup.load("scheduler", envFile, SchedulerConfiguration.load)
         configuration.logging.bootstrap()
+        let observability = Observability.bootstrap()
         let logger = Logger(label: "scheduler")
         logger.info("starting", metadata: ["database": "\(configuration.database)", "bus": "\(configuration.messageBus)"])
         let database = try configuration.database.open(logger: logger)
         try await database.prepare()
         let bus = try configuration.messageBus.open(logger: logger)
         let engine = SchedulerEngine(database: database, bus: bus, settings: .init(configuration), logger: logger)
-        let group = ServiceGroup.daemon([DaemonService { try await engine.run() }], logger: logger)
+        var services: [any Service] = [DaemonService { try await engine.run() }]
+        if let address = configuration.metricsAddress {
+            let server = try observability.serve(on: address, logger: logger) {
+                (try? await database.now()) != nil && bus.isConnected
+            }
+            services.append(DaemonService { await server.serve() })
+        }
+        let group = ServiceGroup.daemon(services, logger: logger)
         try await group.run()
         if let bus = bus as? RabbitMQBus { await bus.shutdown() }
         logger.info("stopped")

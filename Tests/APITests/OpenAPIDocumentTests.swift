@@ -20,7 +20,7 @@ import Testing
         let routed = Set(api.responder().routeDescriptions)
         #expect(routed.subtracting(documented).isEmpty, "routed but not documented: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
-        #expect(routed.count == 13)
+        #expect(routed.count == 15)
     }
 
     @Test func isOpenAPI31AndEveryReferenceResolves() throws {

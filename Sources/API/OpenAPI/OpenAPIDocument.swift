@@ -21,6 +21,23 @@ enum OpenAPIDocument {
         "responses": {"200": {"description": "Up", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "OK"}}, "required": ["status"]}}}}}
       }
     },
+    "/metrics": {
+      "get": {
+        "summary": "Prometheus metrics (text format 0.0.4)",
+        "security": [],
+        "responses": {"200": {"description": "Metrics", "content": {"text/plain": {}}}}
+      }
+    },
+    "/health": {
+      "get": {
+        "summary": "Health: the database answers",
+        "security": [],
+        "responses": {
+          "200": {"description": "Healthy", "content": {"application/json": {}}},
+          "503": {"description": "The database does not answer", "content": {"application/json": {}}}
+        }
+      }
+    },
     "/api/openapi.json": {
       "get": {
         "summary": "This document",

@@ -9,6 +9,7 @@ struct SchedulerAPI: Sendable {
     let database: any Database
     let bus: any MessageBus
     let logger: Logger
+    var observability = Observability()
 
     enum Scope {
         static let jobsRead = "jobs:read"
@@ -21,6 +22,8 @@ struct SchedulerAPI: Sendable {
         var router = RouterBuilder()
         router.add("GET", "/api/status") { _, _ in .json(.ok, Array(#"{"status":"OK"}"#.utf8)) }
         router.add("GET", "/api/openapi.json") { _, _ in .json(.ok, OpenAPIDocument.bytes) }
+        // Unauthenticated, for Prometheus and load balancers: /metrics and /health.
+        observability.addRoutes(to: &router) { [database] in (try? await database.now()) != nil }
         router.add("GET", "/api/jobs", scopes: [Scope.jobsRead]) { request, _ in try await listJobs(request) }
         router.add("POST", "/api/jobs", scopes: [Scope.jobsWrite]) { request, _ in try await createJob(request) }
         router.add("GET", "/api/jobs/{name}", scopes: [Scope.jobsRead]) { _, context in

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 /// The middleware around the router, in order: request id, routing (404/405 as JSON), bearer
 /// authentication and scope checks, the handler, errors → JSON (unknown ones logged, answered with
@@ -21,9 +22,10 @@ public struct Application: Sendable {
         let started = ContinuousClock.now
         let requestID = Self.requestID(from: request.headers["X-Request-Id"])
         var identity: Identity?
+        var route = "unmatched"
         var response: HTTPResponse
         do {
-            response = try await dispatch(request, requestID: requestID, identity: &identity)
+            response = try await dispatch(request, requestID: requestID, identity: &identity, route: &route)
         } catch let error as HTTPError {
             response = error.response
         } catch {
@@ -33,6 +35,10 @@ public struct Application: Sendable {
         }
         response.headers.append(name: "X-Request-Id", value: requestID)
         let elapsed = started.duration(to: .now)
+        let dimensions = [("route", route), ("method", request.method), ("status", String(response.status.code))]
+        Timer(label: "http_request_duration_seconds", dimensions: dimensions)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Counter(label: "http_requests_total", dimensions: dimensions).increment()
         logger.info(
             "request",
             metadata: [
@@ -43,7 +49,9 @@ public struct Application: Sendable {
         return response
     }
 
-    private func dispatch(_ request: HTTPRequest, requestID: String, identity: inout Identity?) async throws -> HTTPResponse {
+    private func dispatch(
+        _ request: HTTPRequest, requestID: String, identity: inout Identity?, route: inout String
+    ) async throws -> HTTPResponse {
         switch responder.route(method: request.method, target: request.target) {
         case .notFound:
             throw HTTPError.notFound("no route for \(request.method) \(Self.path(of: request.target))")
@@ -52,6 +60,7 @@ public struct Application: Sendable {
                 .methodNotAllowed, "\(request.method) is not allowed here; allowed: \(allow.joined(separator: ", "))",
                 headers: HTTPHeaders([("Allow", allow.joined(separator: ", "))]))
         case .found(let handler, let parameters, let scopes):
+            route = parameters.pattern
             if !scopes.isEmpty {
                 let caller = try await authenticate(request)
                 identity = caller

@@ -1,6 +1,13 @@
 /// What a route's handler receives besides the request: the path's `{name}` parameters.
 public struct RouteParameters: Sendable {
     public var values: [String: String]
+    /// The matched route's pattern (`/api/jobs/{name}`), for logs and metrics.
+    public var pattern: String = ""
+
+    public init(values: [String: String], pattern: String = "") {
+        self.values = values
+        self.pattern = pattern
+    }
 
     public subscript(_ name: String) -> String? { values[name] }
 }
@@ -37,6 +44,15 @@ struct Route: Sendable {
     let segments: [Segment]
     let scopes: [String]
     let handler: RouteHandler
+
+    var pattern: String {
+        "/" + segments.map {
+            switch $0 {
+            case .literal(let text): return text
+            case .parameter(let name): return "{\(name)}"
+            }
+        }.joined(separator: "/")
+    }
 
     static func segments(of pattern: String) -> [Segment] {
         pattern.split(separator: "/").map { part in
@@ -83,7 +99,7 @@ public struct Responder: Sendable {
         for route in routes {
             guard let values = route.match(path) else { continue }
             if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route.handler, RouteParameters(values: values), scopes: route.scopes)
+                return .found(route.handler, RouteParameters(values: values, pattern: route.pattern), scopes: route.scopes)
             }
             allowed.insert(route.method)
             if route.method == "GET" { allowed.insert("HEAD") }
@@ -93,14 +109,7 @@ public struct Responder: Sendable {
 
     /// Every route as `METHOD /pattern/{name}`, for checking documentation against routing.
     public var routeDescriptions: [String] {
-        routes.map { route in
-            route.method + " /" + route.segments.map {
-                switch $0 {
-                case .literal(let text): return text
-                case .parameter(let name): return "{\(name)}"
-                }
-            }.joined(separator: "/")
-        }
+        routes.map { $0.method + " " + $0.pattern }
     }
 }
 

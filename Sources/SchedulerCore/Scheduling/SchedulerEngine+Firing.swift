@@ -88,6 +88,10 @@ extension SchedulerEngine {
                 jobs[fire.jobName]?.nextRunAt = fire.nextRunAt
                 if let job = jobs[fire.jobName] { timers.schedule(job.name, at: Self.fireTime(job)) }
                 for (run, result) in zip(fire.runs, inserted) where result == .inserted {
+                    SchedulerMetrics.slot(job: run.jobName, fate: Self.fate(of: run.status))
+                    if run.status != .missed {
+                        SchedulerMetrics.fireLateness(milliseconds: now.milliseconds(since: run.createdTime))
+                    }
                     logger.debug(
                         "slot recorded",
                         metadata: ["job.name": "\(run.jobName)", "run.id": "\(run.id)", "run.status": "\(run.status)"])
@@ -101,6 +105,17 @@ extension SchedulerEngine {
             }
         }
         await publish(toPublish)
+    }
+
+    /// A slot's fate as the metrics name it.
+    static func fate(of status: RunStatus) -> String {
+        switch status {
+        case .pending: return "fired"
+        case .queued: return "queued"
+        case .skipped: return "skipped"
+        case .missed: return "missed"
+        default: return status.rawValue
+        }
     }
 
     private func retryLater(_ names: [String], now: Timestamp, error: Error) {
@@ -136,7 +151,9 @@ extension SchedulerEngine {
                         jobName: run.jobName, runID: run.id, action: run.status == .cancelling ? .cancel : .run,
                         attempt: run.attempt))
             }
+            let started = ContinuousClock.now
             let confirmed = try await bus.publish(messages)
+            SchedulerMetrics.publishConfirm(started.duration(to: .now), messages: messages.count)
             let done = zip(runs, confirmed).filter(\.1).map {
                 PublishedAction(id: $0.0.id, status: $0.0.status, attempt: $0.0.attempt)
             }

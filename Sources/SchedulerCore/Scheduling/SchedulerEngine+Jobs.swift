@@ -49,6 +49,7 @@ extension SchedulerEngine {
 
     func adopt(_ job: Job) async {
         jobs[job.name] = job
+        SchedulerMetrics.jobsHeld(jobs.count)
         timers.schedule(job.name, at: Self.fireTime(job))
         await ensureConsumers(job.name)
     }
@@ -62,6 +63,7 @@ extension SchedulerEngine {
     func drop(_ name: String) {
         jobs[name] = nil
         timers.schedule(name, at: nil)
+        SchedulerMetrics.jobsHeld(jobs.count)
     }
 
     /// Re-reads the held jobs when the API changed any job (SPEC §5: within 1 s), and claims at once

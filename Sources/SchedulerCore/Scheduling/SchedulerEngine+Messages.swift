@@ -34,6 +34,7 @@ extension SchedulerEngine {
         logger.warning(
             "dropped a message: \(reason)",
             metadata: ["job.name": "\(inbound.job)", "queue": "\(inbound.key)", "run.id": "\(runID?.hex ?? "-")"])
+        SchedulerMetrics.message(kind: inbound.key, outcome: "dropped")
         await inbound.delivery.ack()
     }
 
@@ -119,7 +120,10 @@ extension SchedulerEngine {
             await requeue(accepted, error)
             return
         }
-        for inbound in accepted { await inbound.delivery.ack() }
+        for inbound in accepted {
+            SchedulerMetrics.message(kind: inbound.key, outcome: "applied")
+            await inbound.delivery.ack()
+        }
         var finished: Set<String> = []
         for (transition, outcome) in zip(transitions, outcomes) where outcome == .applied && transition.to.isFinal {
             guard let run = current[transition.id] else { continue }
@@ -133,7 +137,10 @@ extension SchedulerEngine {
     private func requeue(_ inbounds: [Inbound], _ error: Error) async {
         logger.error("cannot apply messages; requeueing", metadata: ["error": "\(error)", "messages.count": "\(inbounds.count)"])
         try? await clock.sleep(until: clock.now().adding(milliseconds: 500))
-        for inbound in inbounds { await inbound.delivery.nack(requeue: true) }
+        for inbound in inbounds {
+            SchedulerMetrics.message(kind: inbound.key, outcome: "requeued")
+            await inbound.delivery.nack(requeue: true)
+        }
     }
 
     /// Inserts the next retry of a failed run as a `queued` run due after the doubling delay.
@@ -153,6 +160,7 @@ extension SchedulerEngine {
                 jobName: job.name, status: .queued, createdTime: due, trigger: .retry, retryOf: failed.id,
                 statusTime: now)
             _ = try await database.insertRun(retry)
+            SchedulerMetrics.slot(job: job.name, fate: "retried")
             logger.info("retry scheduled", metadata: ["job.name": "\(job.name)", "run.id": "\(retry.id)"])
         } catch {
             logger.error("cannot schedule a retry", metadata: ["run.id": "\(failed.id)", "error": "\(error)"])
