@@ -24,6 +24,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 SS_SECANTUS_REQUIREMENT="secantusdb==0.7.0b3"
 # The cron oracle of the differential test (Tests/Oracles/croniter_oracle.py).
 SS_CRONITER_REQUIREMENT="croniter==6.0.0"
+# The example Python worker's AMQP client (examples/python-worker/worker.py).
+SS_PIKA_REQUIREMENT="pika==1.3.2"
 SS_RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 
 ss_log() { printf '[services] %s\n' "$*" >&2; }
@@ -36,6 +38,22 @@ ss_die() { ss_log "ERROR: $*"; return 1; }
 # Install whatever the build and the tests need and is missing (plus any
 # package names given as arguments). Quiet when everything is there (the
 # common case on a reused machine).
+# What building needs (the Dockerfile's build stage installs only these).
+SS_BUILD_PACKAGES=(pkg-config libmongoc-dev librabbitmq-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev tzdata)
+
+ensure_build_packages() {
+    local missing=() p
+    for p in "${SS_BUILD_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    ss_log "installing ${missing[*]}"
+    local sudo=()
+    [[ "$(id -u)" != 0 ]] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
 ensure_packages() {
     local wanted=(pkg-config libmongoc-dev librabbitmq-dev libsqlite3-dev libssl-dev openssl ca-certificates
                   rabbitmq-server python3-venv tzdata curl "$@")
@@ -92,6 +110,11 @@ ensure_venv() {
     if [[ "$have" != "${SS_CRONITER_REQUIREMENT#*==}" ]]; then
         ss_log "installing $SS_CRONITER_REQUIREMENT into $venv"
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SS_CRONITER_REQUIREMENT"
+    fi
+    have="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("pika"))' 2>/dev/null || true)"
+    if [[ "$have" != "${SS_PIKA_REQUIREMENT#*==}" ]]; then
+        ss_log "installing $SS_PIKA_REQUIREMENT into $venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SS_PIKA_REQUIREMENT"
     fi
 }
 
