@@ -8,6 +8,9 @@ let package = Package(
     dependencies: [
         .package(name: "simple-scheduler", path: ".."),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // The API benchmark's reference server; never a dependency of the product.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // The plain librabbitmq reference loop calls the C library directly.
@@ -16,6 +19,45 @@ let package = Package(
             name: "BusThroughput",
             dependencies: [
                 "CRabbitMQBench",
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "SustainedLoad",
+            dependencies: [
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(name: "CCryptoBench", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .executableTarget(
+            name: "HummingbirdAPI",
+            dependencies: [
+                "CCryptoBench",
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Failover",
+            dependencies: [
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Ingestion",
+            dependencies: [
+                .product(name: "SchedulerCore", package: "simple-scheduler"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "MemoryPerJob",
+            dependencies: [
                 .product(name: "SchedulerCore", package: "simple-scheduler"),
                 .product(name: "Logging", package: "swift-log"),
             ]
