@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func closesIdleKeepAliveConnections() async throws {
-        let server = try Self.server { $0.idleTimeout = .seconds(2) }
+        let server = try Self.server { $0.idleTimeout = .seconds(5) }
         let client = try await RawClient(port: server.port)
         try await client.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await client.response().status == 200)

@@ -18,7 +18,8 @@ public enum RFC3339 {
         let ms = time.milliseconds
         let days = floorDiv(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
-        let (year, month, day) = civil(fromDays: days)
+        let date = CivilCalendar.date(fromDays: Int(days))
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         let hour = msOfDay / 3_600_000
         let minute = (msOfDay / 60_000) % 60
         let second = (msOfDay / 1000) % 60
@@ -100,13 +101,13 @@ public enum RFC3339 {
             throw ParseError(text: text)
         }
         guard index == bytes.count,
-            (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
+            (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: Int(year), month: Int(month)),
             hour < 24, minute < 60, second < 61
         else { throw ParseError(text: text) }
         if year == 1, month == 1, day == 1, hour == 0, minute == 0, second == 0, milli == 0, offsetMinutes == 0 {
             return nil
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: Int(day)))
         let ms = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + min(second, 59) * 1000 + milli
         return Timestamp(milliseconds: ms)
     }
@@ -117,40 +118,5 @@ public enum RFC3339 {
         out += digits
     }
 
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days: exact proleptic
-    // Gregorian arithmetic without Calendar, which allocates and is slow.
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
-    }
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { floorDivide(a, b).quotient }
 }

@@ -1,5 +1,6 @@
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after
-/// Howard Hinnant's `days_from_civil` / `civil_from_days`: exact, branch-light, allocation-free.
+/// Howard Hinnant's `days_from_civil` / `civil_from_days`: exact, branch-light, allocation-free
+/// (Foundation's `Calendar` allocates and is slow). Shared by RFC 3339 and cron.
 enum CivilCalendar {
     static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
