@@ -105,7 +105,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "HTTPServer"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "HTTPServer", "SchedulerCore"]),
         .testTarget(name: "APITests", dependencies: ["API", "SchedulerCore", "HTTPServer", "COpenSSL", "TestSupport"]),
         // Every test that touches the shared test broker lives here, under one serialized suite,
         // because some restart it. It depends on the daemons so `swift test` builds their binaries.

@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import SchedulerCore
 
 @testable import API
 

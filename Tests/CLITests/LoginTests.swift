@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Synchronization
+import SchedulerCore
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -77,9 +78,9 @@ import FoundationNetworking
                 case "authorization_code":
                     let verifier = Array((form["code_verifier"] ?? "").utf8)
                     guard form["code"] == "the-code", form["redirect_uri"] == redirect,
-                        CLI.base64URL(CLI.sha256(verifier)) == challenge
+                        SchedulerCore.base64URL(CLI.sha256(verifier)) == challenge
                     else { return .json(.badRequest, Array(#"{"error":"invalid_grant","error_description":"PKCE"}"#.utf8)) }
-                    let idToken = "e30." + CLI.base64URL(Array(#"{"nonce":"\#(nonce)","sub":"u"}"#.utf8)) + ".sig"
+                    let idToken = "e30." + SchedulerCore.base64URL(Array(#"{"nonce":"\#(nonce)","sub":"u"}"#.utf8)) + ".sig"
                     return .json(.ok, Array(#"{"access_token":"at-1","refresh_token":"rt-1","expires_in":1,"id_token":"\#(idToken)"}"#.utf8))
                 case "refresh_token":
                     guard form["refresh_token"] == "rt-1" else { return .json(.badRequest, Array(#"{"error":"invalid_grant"}"#.utf8)) }

@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import HTTPServer
+import SchedulerCore
 
 /// Machine credentials (SPEC §7): a file of `NAME SHA256-HEX SCOPE…` lines (`#` starts a
 /// comment). Only hashes are stored; a presented key is hashed and compared with every entry in

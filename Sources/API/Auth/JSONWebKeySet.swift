@@ -1,4 +1,5 @@
 import Foundation
+import SchedulerCore
 
 /// The keys of a JWKS document (RFC 7517) that can verify RS256 or ES256 signatures, by `kid`.
 /// Other keys (encryption keys, other curves, symmetric keys) are skipped, not errors: issuers

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import SchedulerCore
 
 /// Verifies OIDC access tokens (RFC 7519 JWTs, JWS compact form): signature first, with a key of
 /// the issuer, then `iss`, `aud`, `exp` and `nbf`; scopes from `scope`/`scp` and Keycloak roles.

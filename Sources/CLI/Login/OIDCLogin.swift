@@ -2,6 +2,7 @@ import COpenSSL
 import Foundation
 import HTTPServer
 import Logging
+import SchedulerCore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -123,7 +124,7 @@ struct OIDCLogin {
     /// from the token endpoint over the connection we opened).
     static func claim(_ name: String, of token: String) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Data(base64URLEncoded: parts[1]),
+        guard parts.count == 3, let payload = Data(base64URL: parts[1]),
             let claims = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any]
         else { return nil }
         return claims[name] as? String
@@ -201,17 +202,4 @@ func randomToken() -> String {
         bytes = bytes.map { _ in generator.next() }
     }
     return base64URL(bytes)
-}
-
-func base64URL(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
-}
-
-extension Data {
-    init?(base64URLEncoded text: some StringProtocol) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
-    }
 }

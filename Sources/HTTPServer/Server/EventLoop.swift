@@ -224,8 +224,8 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Messages, timeouts, closing
 
     private func takeMessages(now: Int64) {
-        var sink = [UInt8](repeating: 0, count: 256)
-        while read(wakeRead, &sink, sink.count) > 0 {}
+        // Empty the wake pipe into the read buffer, which holds nothing between reads.
+        while scratch.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
         let messages = mailbox.withLock { messages in
             defer { messages.removeAll(keepingCapacity: true) }
             return messages
