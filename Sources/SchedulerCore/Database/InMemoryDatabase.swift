@@ -30,6 +30,9 @@ public final class InMemoryDatabase: Database {
 
     private let state = Mutex(State())
     private let clock: @Sendable () -> Timestamp
+    /// Runs after `unpublishedRuns` has read and before it returns: a test's way to let other
+    /// writes land while an outbox read is in flight, as they may on a real database.
+    public let afterUnpublishedRead = Mutex<(@Sendable ([Run]) async -> Void)?>(nil)
     public let statistics = DatabaseStatistics()
 
     /// Creates an empty database whose clock is `clock` (the wall clock by default).
@@ -268,13 +271,15 @@ public final class InMemoryDatabase: Database {
     }
 
     public func unpublishedRuns(jobNames: [String]?) async throws -> [Run] {
-        withState { state in
+        let runs = withState { state in
             let names = jobNames.map(Set.init)
             return state.runs.values.filter { run in
                 (run.status == .pending || run.status == .cancelling) && !run.published
                     && (names?.contains(run.jobName) ?? true)
             }.sorted { $0.createdTime < $1.createdTime }
         }
+        if let hook = afterUnpublishedRead.withLock({ $0 }) { await hook(runs) }
+        return runs
     }
 
     public func deleteFinalRuns(endedBefore time: Timestamp) async throws -> Int {

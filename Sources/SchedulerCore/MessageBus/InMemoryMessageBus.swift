@@ -82,32 +82,32 @@ public final class InMemoryMessageBus: MessageBus {
         }
     }
 
-    public func consume(queue: String, prefetch: Int) async throws -> Consumer {
-        let (stream, continuation) = AsyncStream<Delivery>.makeStream()
-        let id = try state.withLock { state in
+    public func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription {
+        try state.withLock { state in
             guard state.connected else { throw MessageBusError.unavailable("disconnected") }
             guard state.queues[queue] != nil else { throw MessageBusError.refused("no queue '\(queue)'") }
             state.nextID += 1
             state.subscribers[state.nextID] = Subscriber(
-                id: state.nextID, queue: queue, prefetch: max(1, prefetch), continuation: continuation)
+                id: state.nextID, queue: queue, prefetch: max(1, prefetch), continuation: sink)
             state.subscribersByQueue[queue, default: []].append(state.nextID)
             dispatch(&state, queue)
-            return state.nextID
+            return Subscription(queue: queue, id: state.nextID)
         }
-        return Consumer(queue: queue, deliveries: stream) { [self] in cancel(subscriber: id) }
     }
 
-    private func cancel(subscriber id: Int) {
+    public func unsubscribe(_ subscription: Subscription) async {
         state.withLock { state in
-            guard let subscriber = state.subscribers.removeValue(forKey: id) else { return }
-            state.subscribersByQueue[subscriber.queue]?.removeAll { $0 == id }
+            guard let subscriber = state.subscribers.removeValue(forKey: subscription.id) else { return }
+            state.subscribersByQueue[subscriber.queue]?.removeAll { $0 == subscription.id }
+            if state.subscribersByQueue[subscriber.queue]?.isEmpty == true {
+                state.subscribersByQueue[subscriber.queue] = nil
+            }
             let returned = subscriber.unacked.sorted { $0.key < $1.key }.map { entry in
                 var message = entry.value
                 message.redelivered = true
                 return message
             }
             state.queues[subscriber.queue, default: []].insert(contentsOf: returned, at: 0)
-            subscriber.continuation.finish()
             dispatch(&state, subscriber.queue)
         }
     }
@@ -143,7 +143,7 @@ public final class InMemoryMessageBus: MessageBus {
                 state.subscribers[id] = subscriber
                 subscriber.continuation.yield(
                     Delivery(
-                        body: message.body, exchange: message.exchange, routingKey: message.routingKey,
+                        queue: queue, body: message.body, exchange: message.exchange, routingKey: message.routingKey,
                         redelivered: message.redelivered, persistent: true, contentType: "application/json"
                     ) { [self] ack, requeue in settle(subscriber: id, tag: tag, ack: ack, requeue: requeue) })
                 progress = true

@@ -13,11 +13,49 @@ public protocol MessageBus: Sendable {
     func publish(_ messages: [OutgoingMessage]) async throws -> [Bool]
 
     /// Starts consuming `queue` with manual acknowledgement and at most `prefetch` unacknowledged
-    /// deliveries. The consumer survives reconnects: the bus subscribes it again by itself.
-    func consume(queue: String, prefetch: Int) async throws -> Consumer
+    /// deliveries, yielded to `sink`. Many subscriptions may share one sink (a scheduler holding
+    /// 100,000 jobs reads all their queues through one stream and one task); `Delivery.queue` says
+    /// which queue a delivery came from. The subscription survives reconnects: the bus subscribes
+    /// it again by itself. The bus finishes sinks only when it shuts down; a subscription the
+    /// broker ends (its queue was deleted) just stops delivering, with a warning.
+    func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription
+
+    /// Stops a subscription; its unacknowledged deliveries return to the queue. The sink stays open.
+    func unsubscribe(_ subscription: Subscription) async
 
     /// Whether the bus is connected now.
     var isConnected: Bool { get }
+}
+
+/// Where a subscription's deliveries go.
+public typealias DeliverySink = AsyncStream<Delivery>.Continuation
+
+/// One queue consumed into a sink, as `MessageBus.subscribe` started it.
+public struct Subscription: Hashable, Sendable {
+    public let queue: String
+    let id: Int
+
+    public init(queue: String, id: Int) {
+        self.queue = queue
+        self.id = id
+    }
+}
+
+extension MessageBus {
+    /// Consumes one queue into a stream of its own (see `subscribe`); `Consumer.cancel()` ends it.
+    public func consume(queue: String, prefetch: Int) async throws -> Consumer {
+        let (stream, sink) = AsyncStream<Delivery>.makeStream()
+        do {
+            let subscription = try await subscribe(queue: queue, prefetch: prefetch, to: sink)
+            return Consumer(queue: queue, deliveries: stream) {
+                await unsubscribe(subscription)
+                sink.finish()
+            }
+        } catch {
+            sink.finish()
+            throw error
+        }
+    }
 }
 
 /// A message to publish: persistent, `application/json`.
@@ -40,6 +78,8 @@ public struct OutgoingMessage: Hashable, Sendable {
 
 /// One received message; acknowledge or reject it exactly once.
 public struct Delivery: Sendable {
+    /// The queue it was consumed from.
+    public var queue: String
     public var body: [UInt8]
     public var exchange: String
     public var routingKey: String
@@ -51,9 +91,10 @@ public struct Delivery: Sendable {
     let settle: @Sendable (_ ack: Bool, _ requeue: Bool) async -> Void
 
     public init(
-        body: [UInt8], exchange: String, routingKey: String, redelivered: Bool, persistent: Bool,
+        queue: String, body: [UInt8], exchange: String, routingKey: String, redelivered: Bool, persistent: Bool,
         contentType: String?, settle: @escaping @Sendable (_ ack: Bool, _ requeue: Bool) async -> Void
     ) {
+        self.queue = queue
         self.body = body
         self.exchange = exchange
         self.routingKey = routingKey
@@ -70,8 +111,8 @@ public struct Delivery: Sendable {
     public func nack(requeue: Bool) async { await settle(false, requeue) }
 }
 
-/// A subscription to one queue. Iterate `deliveries`; `cancel()` stops it (unacknowledged
-/// deliveries return to the queue).
+/// One queue consumed into a stream of its own. Iterate `deliveries`; `cancel()` stops it
+/// (unacknowledged deliveries return to the queue) and ends the stream.
 public struct Consumer: Sendable {
     public let queue: String
     public let deliveries: AsyncStream<Delivery>
@@ -130,4 +171,15 @@ public enum Topology {
 
     /// `scheduler.job.N.<key>`.
     public static func queue(_ jobName: String, _ key: String) -> String { "scheduler.job.\(jobName).\(key)" }
+
+    /// The job name and key of a queue named by `queue(_:_:)`; `nil` for any other name.
+    public static func parseQueue(_ queue: String) -> (jobName: String, key: String)? {
+        let prefix = "scheduler.job."
+        guard queue.hasPrefix(prefix), let dot = queue.lastIndex(of: "."),
+            dot > queue.index(queue.startIndex, offsetBy: prefix.count)
+        else { return nil }
+        let key = String(queue[queue.index(after: dot)...])
+        guard keys.contains(key) else { return nil }
+        return (String(queue[queue.index(queue.startIndex, offsetBy: prefix.count)..<dot]), key)
+    }
 }

@@ -42,22 +42,20 @@ public final class RabbitMQBus: MessageBus {
         }
     }
 
-    public func consume(queue: String, prefetch: Int) async throws -> Consumer {
-        let (stream, streamContinuation) = AsyncStream<Delivery>.makeStream()
-        let id = loop.nextConsumerID()
+    public func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription {
+        let record = ConsumerRecord(id: loop.nextConsumerID(), queue: queue, prefetch: max(1, prefetch), sink: sink)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            loop.send(
-                .consume(
-                    ConsumerRecord(id: id, queue: queue, prefetch: max(1, prefetch), stream: streamContinuation),
-                    continuation))
+            loop.send(.consume(record, continuation))
         }
-        return Consumer(queue: queue, deliveries: stream) { [loop] in
-            await withCheckedContinuation { continuation in loop.send(.cancel(id, continuation)) }
-        }
+        return Subscription(queue: queue, id: record.id)
+    }
+
+    public func unsubscribe(_ subscription: Subscription) async {
+        await withCheckedContinuation { continuation in loop.send(.cancel(subscription.id, continuation)) }
     }
 
     /// Closes the connection (unacknowledged deliveries return to their queues), fails what is
-    /// pending, ends every consumer's stream, and stops the thread.
+    /// pending, finishes every sink, and stops the thread.
     public func shutdown() async {
         await withCheckedContinuation { continuation in loop.send(.stop(continuation)) }
     }
@@ -68,5 +66,5 @@ struct ConsumerRecord: Sendable {
     let id: Int
     let queue: String
     let prefetch: Int
-    let stream: AsyncStream<Delivery>.Continuation
+    let sink: DeliverySink
 }

@@ -169,7 +169,7 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         connection?.close()
         connection = nil
         failPending(.unavailable("the bus is shutting down"))
-        for record in consumers.values { record.stream.finish() }
+        for record in consumers.values { record.sink.finish() }
         consumers.removeAll()
         runCommands()  // fail whatever arrived meanwhile
         stopping?.resume()
@@ -245,7 +245,6 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
                 continuation.resume()
             } catch {
                 consumers[record.id] = nil
-                record.stream.finish()
                 continuation.resume(throwing: failure(error))
             }
         case .cancel(let id, let continuation):
@@ -260,7 +259,6 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
                         try? connection.nack(Self.consumeChannel, tag: deliveryTag, requeue: true)
                     }
                 }
-                record.stream.finish()
             }
             continuation.resume()
         case .settle(let deliveredGeneration, let channel, let tag, let ack, let requeue):
@@ -355,13 +353,13 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
                 let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
                 confirm(tag: nack.delivery_tag, multiple: nack.multiple != 0, outcome: false)
             case AMQP_BASIC_CANCEL_METHOD:
-                // The broker cancelled a consumer (its queue was deleted): end that stream.
+                // The broker cancelled a consumer (its queue was deleted): it delivers no more. Its
+                // sink may be shared with other subscriptions, so it stays open.
                 let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
                 if let id = consumerByTag.removeValue(forKey: String(cancel.consumer_tag)),
                     let record = consumers.removeValue(forKey: id)
                 {
                     logger.warning("the broker cancelled a consumer", metadata: ["queue": "\(record.queue)"])
-                    record.stream.finish()
                 }
             case AMQP_CHANNEL_CLOSE_METHOD where frame.channel == Self.publishChannel:
                 let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
@@ -392,9 +390,9 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         }
         let generation = self.generation
         outstanding[deliveryTag] = id
-        record.stream.yield(
+        record.sink.yield(
             Delivery(
-                body: message.body, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
+                queue: record.queue, body: message.body, exchange: exchange, routingKey: routingKey, redelivered: redelivered,
                 persistent: message.persistent, contentType: message.contentType
             ) { [weak self] ack, requeue in
                 self?.send(

@@ -104,7 +104,27 @@ extension SchedulerEngine {
                 await reload(fire.jobName)
             }
         }
-        await publish(toPublish)
+        await publishSoon(toPublish)
+    }
+
+    /// Publishes without holding up the fire loop: the broker takes milliseconds to confirm, and
+    /// slots falling due meanwhile would wait for it. With `maxPublishesInFlight` publishes
+    /// outstanding the caller waits instead, so a slow broker slows firing rather than piling
+    /// up tasks. Whatever is not confirmed stays in the outbox either way.
+    func publishSoon(_ runs: [Run]) async {
+        guard publishesInFlight < Self.maxPublishesInFlight else { return await publish(runs) }
+        // Taken for publishing before the task starts, so the outbox cannot publish them meanwhile.
+        let runs = takeForPublishing(runs)
+        guard !runs.isEmpty else { return }
+        publishesInFlight += 1
+        Task { await self.publishInBackground(runs) }
+    }
+
+    static let maxPublishesInFlight = 4
+
+    private func publishInBackground(_ runs: [Run]) async {
+        await send(runs)
+        publishesInFlight -= 1
     }
 
     /// A slot's fate as the metrics name it.
@@ -139,9 +159,19 @@ extension SchedulerEngine {
     /// Publishes the action each run's status calls for (run for `pending`, cancel for
     /// `cancelling`) and marks the confirmed ones. Unconfirmed ones stay in the outbox.
     func publish(_ runs: [Run]) async {
+        await send(takeForPublishing(runs))
+    }
+
+    /// The runs not being published already, now marked as being published.
+    private func takeForPublishing(_ runs: [Run]) -> [Run] {
         let runs = runs.filter { !publishing.contains($0.id) }
-        guard !runs.isEmpty else { return }
         for run in runs { publishing.insert(run.id) }
+        return runs
+    }
+
+    /// Publishes runs taken for publishing, marks the confirmed ones, and lets go of them all.
+    private func send(_ runs: [Run]) async {
+        guard !runs.isEmpty else { return }
         defer { for run in runs { publishing.remove(run.id) } }
         do {
             for name in Set(runs.map(\.jobName)) { try await declare(name) }
@@ -158,6 +188,8 @@ extension SchedulerEngine {
                 PublishedAction(id: $0.0.id, status: $0.0.status, attempt: $0.0.attempt)
             }
             try await database.markPublished(done)
+            markSequence += 1
+            for action in done { marked[action] = markSequence }
         } catch {
             logger.debug("actions left in the outbox", metadata: ["error": "\(error)", "runs.count": "\(runs.count)"])
         }
@@ -166,8 +198,12 @@ extension SchedulerEngine {
     /// Publishes what earlier attempts could not (broker down, crash between insert and publish).
     func publishOutbox() async {
         guard !jobs.isEmpty else { return }
+        // Marks up to here are visible to the read below; later ones may not be.
+        let fence = markSequence
+        marked = marked.filter { $0.value > fence }
         do {
-            await publish(try await database.unpublishedRuns(jobNames: Array(jobs.keys)))
+            let runs = try await database.unpublishedRuns(jobNames: Array(jobs.keys))
+            await publish(runs.filter { marked[PublishedAction(id: $0.id, status: $0.status, attempt: $0.attempt)] == nil })
         } catch {
             logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
         }

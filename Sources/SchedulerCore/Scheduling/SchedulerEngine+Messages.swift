@@ -7,18 +7,25 @@ extension SchedulerEngine {
         let key: String
     }
 
-    /// Queues a delivery; while a batch is being applied, new ones gather for the next batch,
-    /// so a busy queue costs few database round trips.
-    func receive(_ delivery: Delivery, job: String, key: String) async {
+    /// Queues a delivery for the flusher. It never waits for a batch to be applied: while one
+    /// is, new deliveries gather for the next, so a busy queue costs few database round trips.
+    func receive(_ delivery: Delivery) async {
+        guard let (job, key) = Topology.parseQueue(delivery.queue), key != Topology.actionKey else {
+            logger.warning("dropped a message from a queue the scheduler does not read", metadata: ["queue": "\(delivery.queue)"])
+            await delivery.ack()
+            return
+        }
         inbox.append(Inbound(delivery: delivery, job: job, key: key))
-        guard !flushing else { return }
-        flushing = true
+        inboxWake.yield()
+    }
+
+    /// Applies the inbox in batches until it is empty.
+    func flushInbox() async {
         while !inbox.isEmpty {
             let batch = inbox
             inbox.removeAll()
             await apply(batch)
         }
-        flushing = false
     }
 
     private struct Parsed {

@@ -122,9 +122,9 @@ extension SchedulerEngine {
             ).items
             let wanted = Set(open.map(\.jobName)).union(jobs.keys)
             for name in wanted { await ensureConsumers(name) }
-            for (name, list) in consumers where !wanted.contains(name) {
-                consumers[name] = nil
-                for consumer in list { await consumer.cancel() }
+            for (name, list) in subscriptions where !wanted.contains(name) {
+                subscriptions[name] = nil
+                for subscription in list { await bus.unsubscribe(subscription) }
             }
         } catch {
             logger.error("cannot list open runs", metadata: ["error": "\(error)"])

@@ -52,8 +52,15 @@ public actor SchedulerEngine {
     /// The jobs this instance holds the lock of, as last read.
     var jobs: [String: Job] = [:]
     var timers = TimerQueue()
-    /// Consumers by job name (status and heartbeat queues).
-    var consumers: [String: [Consumer]] = [:]
+    /// Subscriptions by job name (its status and heartbeat queues), all yielding to `inboundSink`.
+    var subscriptions: [String: [Subscription]] = [:]
+    /// Every subscription's deliveries, read by one task: a task and a stream per queue would
+    /// cost kilobytes per held job.
+    nonisolated let inboundStream: AsyncStream<Delivery>
+    nonisolated let inboundSink: DeliverySink
+    /// Wakes the inbox flusher; at most one wake-up waits.
+    nonisolated let inboxWakeups: AsyncStream<Void>
+    nonisolated let inboxWake: AsyncStream<Void>.Continuation
     /// Jobs whose topology is declared on the bus.
     var declared: Set<String> = []
     /// When the last heartbeat renewal that succeeded was sent, on this process's monotonic clock.
@@ -62,9 +69,14 @@ public actor SchedulerEngine {
     var stopping = false
     var claiming = false
     var inbox: [Inbound] = []
-    var flushing = false
     /// Runs whose action is being published now, so the outbox does not publish them twice.
     var publishing: Set<RunID> = []
+    /// Publishes the fire loop started and did not wait for.
+    var publishesInFlight = 0
+    /// Actions this instance marked published, by the mark's sequence number: an outbox read
+    /// that started before a mark may still return its run as unpublished.
+    var marked: [PublishedAction: Int] = [:]
+    var markSequence = 0
     let monotonic = ContinuousClock()
 
     public init(
@@ -78,6 +90,8 @@ public actor SchedulerEngine {
         self.logger = logger
         self.hostname = hostname
         self.managerID = RunID.generate().hex
+        (inboundStream, inboundSink) = AsyncStream<Delivery>.makeStream()
+        (inboxWakeups, inboxWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Names of the jobs this instance holds now.
@@ -95,6 +109,8 @@ public actor SchedulerEngine {
             group.addTask { await self.every(self.settings.outboxInterval) { await $0.publishOutbox() } }
             group.addTask { await self.every(self.settings.cleanupInterval) { await $0.cleanUpRuns() } }
             group.addTask { await self.every(self.settings.cacheRefreshInterval) { await $0.refreshJobs() } }
+            group.addTask { for await delivery in self.inboundStream { await self.receive(delivery) } }
+            group.addTask { for await _ in self.inboxWakeups { await self.flushInbox() } }
             await group.waitForAll()
         }
         await shutDown()
@@ -110,8 +126,8 @@ public actor SchedulerEngine {
 
     private func shutDown() async {
         stopping = true
-        for consumer in consumers.values.flatMap({ $0 }) { await consumer.cancel() }
-        consumers.removeAll()
+        for subscription in subscriptions.values.joined() { await bus.unsubscribe(subscription) }
+        subscriptions.removeAll()
         do {
             let released = try await database.releaseJobs(of: managerID, names: nil)
             try await database.removeManager(id: managerID)

@@ -151,6 +151,45 @@ struct MessageBusConformanceTests {
     }
 
     @Test(arguments: BusAdapter.allCases)
+    func subscriptionsShareOneSinkAndEachDeliverySaysItsQueue(_ adapter: BusAdapter) async throws {
+        let bus = try await adapter.make()
+        let job = uniqueJob()
+        try await bus.declareTopology(jobName: job)
+        let (stream, sink) = AsyncStream<Delivery>.makeStream()
+        let reader = DeliveryReader(Consumer(queue: "shared", deliveries: stream) {})
+        let status = try await bus.subscribe(queue: Topology.queue(job, "status"), prefetch: 5, to: sink)
+        let heartbeat = try await bus.subscribe(queue: Topology.queue(job, "heartbeat"), prefetch: 5, to: sink)
+        _ = try await bus.publish([
+            OutgoingMessage(exchange: Topology.exchange(job), routingKey: "status", body: [1]),
+            OutgoingMessage(exchange: Topology.exchange(job), routingKey: "heartbeat", body: [2]),
+        ])
+        var byQueue: [String: Delivery] = [:]
+        for _ in 0..<2 {
+            let delivery = try await reader.next()
+            byQueue[delivery.queue] = delivery
+        }
+        #expect(byQueue[status.queue]?.body == [1] && byQueue[heartbeat.queue]?.body == [2])
+        await byQueue[heartbeat.queue]?.ack()
+
+        // Unsubscribing one queue returns its unacknowledged delivery and leaves the sink open.
+        await bus.unsubscribe(status)
+        _ = try await bus.publish([
+            OutgoingMessage(exchange: Topology.exchange(job), routingKey: "status", body: [3]),
+            OutgoingMessage(exchange: Topology.exchange(job), routingKey: "heartbeat", body: [4]),
+        ])
+        let later = try await reader.next()
+        #expect(later.queue == heartbeat.queue && later.body == [4])
+        await later.ack()
+        try await reader.expectNothing(within: .milliseconds(300))
+        let again = DeliveryReader(try await bus.consume(queue: status.queue, prefetch: 5))
+        let first = try await again.next()
+        #expect(first.body == [1] && first.redelivered)
+        await first.ack()
+        #expect(try await again.next().body == [3])
+        await close(bus)
+    }
+
+    @Test(arguments: BusAdapter.allCases)
     func aPublishToAMissingExchangeIsRefusedAndLaterOnesWork(_ adapter: BusAdapter) async throws {
         let bus = try await adapter.make()
         let job = uniqueJob()

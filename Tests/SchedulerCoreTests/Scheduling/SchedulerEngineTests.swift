@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import SchedulerCore
@@ -169,7 +170,9 @@ struct SchedulerEngineTests {
         try await h.start()
         try await h.advance(to: 1)
         let first = try await worker.next().action.runID
-        try await h.advance(to: 4)
+        // The start timeout (2 s) ends at 3 s when the slot fired on time; the clean-up loop runs
+        // every second. Under load the loops lag the manual clock, so this leaves two more turns.
+        try await h.advance(to: 6)
         #expect(try await worker.next().action == ActionMessage(jobName: "slow", runID: first, action: .cancel, attempt: 1))
         #expect(try await h.database.run(id: first)?.status == .cancelling)
         try await h.report("slow", first, "cancelled")
@@ -208,6 +211,34 @@ struct SchedulerEngineTests {
         try await h.advance(to: 8)
         #expect(try await h.runs("m").count == 2, "maxRetries 1 allows one retry")
         try await h.stop()
+    }
+
+    @Test func anOutboxReadOverlappingAPublishDoesNotPublishTwice() async throws {
+        let harness = EngineHarness()
+        try await harness.database.createJob(Job(name: "race", enabled: true))
+        let worker = try await harness.worker("race")
+        let run = Run(jobName: "race", status: .pending, createdTime: .test(0), statusTime: .test(0))
+        _ = try await harness.database.insertRun(run)
+        // The first outbox read that sees the run returns only after the run was published and
+        // marked by another path (the fire path does exactly this during a burst).
+        let engine = harness.engine
+        let raced = Mutex(false)
+        harness.database.afterUnpublishedRead.withLock {
+            $0 = { runs in
+                guard !runs.isEmpty, !raced.withLock({ $0 }) else { return }
+                raced.withLock { $0 = true }
+                await engine.publish(runs)
+            }
+        }
+        try await harness.start()
+        try await harness.advance(to: 4)
+        #expect(raced.withLock { $0 })
+        let action = try await worker.next()
+        #expect(try action.action.runID == run.id)
+        await action.ack()
+        try await worker.expectNothing(within: .milliseconds(300))
+        #expect(try await harness.database.run(id: run.id)?.published == true)
+        try await harness.stop()
     }
 
     @Test func shutdownReleasesEveryLock() async throws {
