@@ -55,9 +55,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CMallocInfo"),
         .executableTarget(
             name: "MemoryPerJob",
             dependencies: [
+                "CMallocInfo",
                 .product(name: "SchedulerCore", package: "simple-scheduler"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,10 @@
 // measured in the same run on the same broker. Prints JSON lines; the ratio is what counts.
 //
 //   swift run -c release --package-path Benchmarks BusThroughput AMQP_URL [MESSAGES] [BATCH]
+//   ... BusThroughput AMQP_URL RATE SECONDS confirm-latency
+//     publish → confirm latency at RATE persistent messages per second, one message at a time
+//     (as a sustained load publishes), for our bus and for a plain librabbitmq loop in confirm
+//     mode, interleaved: the plain loop's p99 is the broker's floor for the lateness metric.
 import CRabbitMQBench
 import Foundation
 import Logging
@@ -62,9 +66,137 @@ func plainPublishLoop(exchange: String) throws -> Double {
 
 enum BenchError: Error { case setup, publish, refused }
 
+/// Percentiles of latencies in milliseconds.
+func percentiles(_ values: [Double]) -> (p50: Double, p99: Double, max: Double) {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return (-1, -1, -1) }
+    let at = { (p: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    return (at(0.5), at(0.99), sorted.last!)
+}
+
+/// The floor for confirm latency: a plain librabbitmq loop in confirm mode publishing one
+/// persistent message every 1/rate s round-robin over `exchanges`, reading the broker's acks
+/// between publishes. Returns each message's publish → confirm latency (ms).
+func plainConfirmLatencies(exchanges: [String], rate: Int, seconds total: Int) throws -> [Double] {
+    let parsed = try AMQPURL(url)
+    guard let conn = amqp_new_connection(), let socket = amqp_tcp_socket_new(conn) else { throw BenchError.setup }
+    defer { amqp_destroy_connection(conn) }
+    guard amqp_socket_open(socket, parsed.host, Int32(parsed.port)) == 0 else { throw BenchError.setup }
+    let login = crabbitmq_login_plain(conn, parsed.vhost, 0, 131072, 0, parsed.user, parsed.password)
+    guard login.reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
+    amqp_channel_open(conn, 1)
+    amqp_confirm_select(conn, 1)
+    guard amqp_get_rpc_reply(conn).reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
+    let exchangeBytes = exchanges.map { strdup($0)! }
+    let keyBytes = strdup("action")!
+    let contentType = strdup("application/json")!
+    defer { exchangeBytes.forEach { free($0) }; free(keyBytes); free(contentType) }
+    var properties = amqp_basic_properties_t()
+    properties._flags = amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG)
+    properties.content_type = amqp_cstring_bytes(contentType)
+    properties.delivery_mode = 2
+    let total = rate * total
+    var sentAt: [ContinuousClock.Instant] = []
+    sentAt.reserveCapacity(total)
+    var latencies: [Double] = []
+    var confirmedUpTo: UInt64 = 0
+    let start = ContinuousClock.now
+    let period = Duration.nanoseconds(1_000_000_000 / rate)
+
+    /// Reads frames until `deadline`; records the latency of every newly acknowledged tag.
+    func readAcks(until deadline: ContinuousClock.Instant) {
+        while true {
+            let left = deadline - .now
+            guard left > .zero else { return }
+            var timeout = timeval(tv_sec: 0, tv_usec: Int(left.components.attoseconds / 1_000_000_000_000))
+            var frame = amqp_frame_t()
+            guard amqp_simple_wait_frame_noblock(conn, &frame, &timeout) == AMQP_STATUS_OK.rawValue else { return }
+            guard frame.frame_type == UInt8(AMQP_FRAME_METHOD), frame.payload.method.id == AMQP_BASIC_ACK_METHOD else {
+                continue
+            }
+            let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            let now = ContinuousClock.now
+            let upper = min(ack.delivery_tag, UInt64(sentAt.count))
+            let lower = ack.multiple != 0 ? confirmedUpTo + 1 : ack.delivery_tag
+            if lower <= upper {
+                for tag in lower...upper {
+                    let elapsed = now - sentAt[Int(tag) - 1]
+                    latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                }
+            }
+            confirmedUpTo = max(confirmedUpTo, upper)
+        }
+    }
+
+    try body.withUnsafeBytes { raw in
+        let message = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+        for index in 0..<total {
+            readAcks(until: start + period * index)
+            sentAt.append(.now)
+            guard amqp_basic_publish(
+                conn, 1, amqp_cstring_bytes(exchangeBytes[index % exchangeBytes.count]), amqp_cstring_bytes(keyBytes),
+                0, 0, &properties, message) == 0
+            else { throw BenchError.publish }
+        }
+    }
+    let drainDeadline = ContinuousClock.now + .seconds(10)
+    while confirmedUpTo < UInt64(total), ContinuousClock.now < drainDeadline { readAcks(until: .now + .milliseconds(100)) }
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS)
+    return latencies
+}
+
 let logger = Logger(label: "bench")
 let bus = try RabbitMQBus(connectionString: url, logger: logger)
 try await bus.waitUntilConnected(timeout: .seconds(30))
+
+if arguments.count > 4, arguments[4] == "confirm-latency" {
+    let rate = count
+    let seconds = batchSize
+    // As many queues as the sustained load has jobs: the broker persists and syncs per queue.
+    let exchanges = (0..<rate).map { "lat-\(UUID().uuidString.prefix(6).lowercased())-\($0)" }
+    for job in exchanges { try await bus.declareTopology(jobName: job) }
+    let messages = exchanges.map { OutgoingMessage(exchange: Topology.exchange($0), routingKey: "action", body: body) }
+
+    /// Our bus: one publish per message, each awaited by its own task, as the fire loop's slots are.
+    func oursLatencies() async throws -> [Double] {
+        let start = ContinuousClock.now
+        let period = Duration.nanoseconds(1_000_000_000 / rate)
+        return try await withThrowingTaskGroup(of: Double.self) { group in
+            for index in 0..<(rate * seconds) {
+                try await Task.sleep(until: start + period * index, clock: .continuous)
+                group.addTask {
+                    let sent = ContinuousClock.now
+                    guard try await bus.publish([messages[index % messages.count]]) == [true] else { throw BenchError.refused }
+                    let elapsed = ContinuousClock.now - sent
+                    return Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+                }
+            }
+            var all: [Double] = []
+            for try await latency in group { all.append(latency) }
+            return all
+        }
+    }
+    // A discarded round first: the broker is still settling a thousand new queues (its first
+    // seconds after the declarations had a p99 of 600 ms for whichever publisher came first).
+    let warmUp = percentiles(try await oursLatencies())
+    var rounds: [(ours: [Double], plain: [Double])] = []
+    for _ in 0..<3 {
+        let ours = try await oursLatencies()
+        let plain = try plainConfirmLatencies(exchanges: exchanges.map(Topology.exchange), rate: rate, seconds: seconds)
+        rounds.append((ours, plain))
+    }
+    let ours = percentiles(rounds.flatMap(\.ours))
+    let plain = percentiles(rounds.flatMap(\.plain))
+    print(
+        #"{"metric":"confirm_latency_p99","unit":"ms","rate":\#(rate),"value":\#(String(format: "%.1f", ours.p99)),"#
+            + #""p50":\#(String(format: "%.1f", ours.p50)),"max":\#(String(format: "%.1f", ours.max)),"#
+            + #""reference":"plain librabbitmq confirm loop","reference_value":\#(String(format: "%.1f", plain.p99)),"#
+            + #""reference_p50":\#(String(format: "%.1f", plain.p50)),"reference_max":\#(String(format: "%.1f", plain.max)),"#
+            + #""ratio":\#(String(format: "%.2f", ours.p99 / plain.p99)),"n":\#(rounds.flatMap(\.ours).count),"#
+            + #""warm_up_p99":\#(String(format: "%.1f", warmUp.p99)),"rounds_p99":\#(rounds.map { [percentiles($0.ours).p99, percentiles($0.plain).p99] })}"#)
+    await bus.shutdown()
+    exit(0)
+}
 
 // Fan-out: one persistent message to each of N jobs' exchanges (a burst of N due jobs), against
 // the single-queue figure above; the broker persists into N queues instead of one.
