@@ -23,8 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         let authenticator = try startupStep("SIMPLE_SCHEDULER_API_KEYS_FILE") {
             try BearerAuthenticator(configuration: configuration, logger: logger)
         }
-        let database = try configuration.database.open(logger: logger)
-        try await database.prepare()
+        let database = try await configuration.database.openPrepared(logger: logger)
         let bus = try configuration.messageBus.open(logger: logger)
         let api = SchedulerAPI(database: database, bus: bus, logger: logger, observability: observability)
         let application = Application(responder: api.responder(), authenticator: authenticator, logger: logger)

@@ -20,8 +20,7 @@ struct CustodianCommand: AsyncParsableCommand {
         configuration.logging.bootstrap()
         let observability = Observability.bootstrap()
         let logger = Logger(label: "custodian")
-        let database = try configuration.database.open(logger: logger)
-        try await database.prepare()
+        let database = try await configuration.database.openPrepared(logger: logger)
         let custodian = Custodian(configuration: configuration, database: database, logger: logger)
         var services: [any Service] = [DaemonService { await custodian.run() }]
         if let address = configuration.metricsAddress {

@@ -21,8 +21,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let observability = Observability.bootstrap()
         let logger = Logger(label: "scheduler")
         logger.info("starting", metadata: ["database": "\(configuration.database)", "bus": "\(configuration.messageBus)"])
-        let database = try configuration.database.open(logger: logger)
-        try await database.prepare()
+        let database = try await configuration.database.openPrepared(logger: logger)
         let bus = try configuration.messageBus.open(logger: logger)
         let engine = SchedulerEngine(database: database, bus: bus, settings: .init(configuration), logger: logger)
         var services: [any Service] = [DaemonService { try await engine.run() }]

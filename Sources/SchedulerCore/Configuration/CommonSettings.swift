@@ -109,13 +109,37 @@ public enum Redaction {
 }
 
 extension DatabaseSettings {
-    /// Opens the configured adapter (not yet prepared: call `prepare()`), timed per operation.
+    /// Opens the configured adapter (not yet prepared: see `openPrepared`), timed per
+    /// operation, with its outages reported once.
     public func open(logger: Logger) throws -> any Database {
+        let outage = OutageLog("database", logger: logger)
         switch kind {
-        case .sqlite: return MeasuredDatabase(SQLiteDatabase(path: connectionString, logger: logger))
+        case .sqlite: return MeasuredDatabase(SQLiteDatabase(path: connectionString, logger: logger), outage: outage)
         case .mongodb:
             return MeasuredDatabase(
-                try MongoDatabase(connectionString: connectionString, databaseName: databaseName, logger: logger))
+                try MongoDatabase(connectionString: connectionString, databaseName: databaseName, logger: logger),
+                outage: outage)
+        }
+    }
+}
+
+extension DatabaseSettings {
+    /// Opens and prepares the configured database. A MongoDB server that cannot be reached yet
+    /// is waited for (a daemon started before its database, or during an outage, comes up when
+    /// the database does); a SQLite file that cannot be opened is a setting to fix, so that
+    /// error is thrown at once, as is cancellation.
+    public func openPrepared(logger: Logger) async throws -> any Database {
+        let database = try open(logger: logger)
+        var delay = 0.2
+        while true {
+            do {
+                try await database.prepare()
+                return database
+            } catch let error as DatabaseError where error.isUnavailable && kind == .mongodb {
+                logger.debug("database not reachable yet", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(delay * Double.random(in: 0.5...1)))
+                delay = min(delay * 2, 5)
+            }
         }
     }
 }

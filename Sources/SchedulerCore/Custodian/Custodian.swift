@@ -52,7 +52,7 @@ public struct Custodian: Sendable {
                 if deleted > 0 { logger.info("deleted old runs", metadata: ["runs.count": "\(deleted)"]) }
             }
         } catch {
-            logger.error("custodian sweep failed", metadata: ["error": "\(error)"])
+            logger.failure("custodian sweep failed", error)
         }
     }
 }

@@ -1,11 +1,16 @@
 import Foundation
 
 /// A `Database` that times every call of the one it wraps (`simple_scheduler_database_operation_seconds`,
-/// by operation). `DatabaseSettings.open` wraps every adapter in it, so all daemons report the same.
+/// by operation) and reports outages once (`OutageLog`). `DatabaseSettings.open` wraps every
+/// adapter in it, so all daemons report the same.
 public struct MeasuredDatabase: Database {
     public let base: any Database
+    let outage: OutageLog?
 
-    public init(_ base: any Database) { self.base = base }
+    public init(_ base: any Database, outage: OutageLog? = nil) {
+        self.base = base
+        self.outage = outage
+    }
 
     public var statistics: DatabaseStatistics { base.statistics }
 
@@ -15,9 +20,11 @@ public struct MeasuredDatabase: Database {
         do {
             let result = try await body()
             SchedulerMetrics.databaseOperation(operation, started.duration(to: .now), failed: false)
+            outage?.succeeded()
             return result
         } catch {
             SchedulerMetrics.databaseOperation(operation, started.duration(to: .now), failed: true)
+            if (error as? DatabaseError)?.isUnavailable == true { outage?.failed(error) } else { outage?.succeeded() }
             throw error
         }
     }

@@ -139,7 +139,7 @@ extension SchedulerEngine {
     }
 
     private func retryLater(_ names: [String], now: Timestamp, error: Error) {
-        logger.error("cannot fire; retrying in 1 s", metadata: ["error": "\(error)", "jobs.count": "\(names.count)"])
+        logger.failure("cannot fire; retrying in 1 s", error, metadata: ["jobs.count": "\(names.count)"])
         for name in names where jobs[name] != nil { timers.schedule(name, at: now.adding(milliseconds: 1000)) }
     }
 
@@ -205,7 +205,7 @@ extension SchedulerEngine {
             let runs = try await database.unpublishedRuns(jobNames: Array(jobs.keys))
             await publish(runs.filter { marked[PublishedAction(id: $0.id, status: $0.status, attempt: $0.attempt)] == nil })
         } catch {
-            logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+            logger.failure("cannot read the outbox", error)
         }
     }
 }

@@ -14,7 +14,7 @@ extension SchedulerEngine {
                 leaseRenewedAt = sent
             }
         } catch {
-            logger.error("cannot renew the lease", metadata: ["error": "\(error)"])
+            logger.failure("cannot renew the lease", error)
             return
         }
         await claim()
@@ -43,7 +43,7 @@ extension SchedulerEngine {
             }
             for job in claimed where jobs[job.name] != nil { await ensureConsumers(job.name) }
         } catch {
-            logger.error("cannot claim jobs", metadata: ["error": "\(error)"])
+            logger.failure("cannot claim jobs", error)
         }
     }
 
@@ -85,7 +85,7 @@ extension SchedulerEngine {
                 await claim()
             }
         } catch {
-            logger.error("cannot read the jobs change marker", metadata: ["error": "\(error)"])
+            logger.failure("cannot read the jobs change marker", error)
         }
         await dispatchQueued(jobNames: nil)
     }
@@ -115,7 +115,7 @@ extension SchedulerEngine {
                 }
             }
         } catch {
-            logger.error("cannot re-read held jobs", metadata: ["error": "\(error)"])
+            logger.failure("cannot re-read held jobs", error)
         }
     }
 

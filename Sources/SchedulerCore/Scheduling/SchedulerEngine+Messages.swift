@@ -142,7 +142,7 @@ extension SchedulerEngine {
 
     /// Only a transient database error puts messages back, after a pause (SPEC §2).
     private func requeue(_ inbounds: [Inbound], _ error: Error) async {
-        logger.error("cannot apply messages; requeueing", metadata: ["error": "\(error)", "messages.count": "\(inbounds.count)"])
+        logger.failure("cannot apply messages; requeueing", error, metadata: ["messages.count": "\(inbounds.count)"])
         try? await clock.sleep(until: clock.now().adding(milliseconds: 500))
         for inbound in inbounds {
             SchedulerMetrics.message(kind: inbound.key, outcome: "requeued")
@@ -170,7 +170,7 @@ extension SchedulerEngine {
             SchedulerMetrics.slot(job: job.name, fate: "retried")
             logger.info("retry scheduled", metadata: ["job.name": "\(job.name)", "run.id": "\(retry.id)"])
         } catch {
-            logger.error("cannot schedule a retry", metadata: ["run.id": "\(failed.id)", "error": "\(error)"])
+            logger.failure("cannot schedule a retry", error, metadata: ["run.id": "\(failed.id)"])
         }
     }
 }

@@ -47,7 +47,7 @@ extension SchedulerEngine {
             }
             await publish(dispatched)
         } catch {
-            logger.error("cannot dispatch queued runs", metadata: ["error": "\(error)"])
+            logger.failure("cannot dispatch queued runs", error)
         }
     }
 
@@ -109,7 +109,7 @@ extension SchedulerEngine {
             await publish(toPublish)
             if !finished.isEmpty { await dispatchQueued(jobNames: finished) }
         } catch {
-            logger.error("cannot clean up runs", metadata: ["error": "\(error)"])
+            logger.failure("cannot clean up runs", error)
         }
     }
 
@@ -127,7 +127,7 @@ extension SchedulerEngine {
                 for subscription in list { await bus.unsubscribe(subscription) }
             }
         } catch {
-            logger.error("cannot list open runs", metadata: ["error": "\(error)"])
+            logger.failure("cannot list open runs", error)
         }
     }
 
@@ -146,7 +146,7 @@ extension SchedulerEngine {
                 pair.1 == .applied && pair.0.to == .cancelling ? run.applying(pair.0.changes) : nil
             })
         } catch {
-            logger.error("cannot cancel the runs of a deleted job", metadata: ["job.name": "\(name)", "error": "\(error)"])
+            logger.failure("cannot cancel the runs of a deleted job", error, metadata: ["job.name": "\(name)"])
         }
     }
 }

@@ -99,7 +99,16 @@ public actor SchedulerEngine {
 
     /// Runs until cancelled (graceful shutdown), then releases every lock at once.
     public func run() async throws {
-        try await database.registerManager(id: managerID, hostname: hostname)
+        // Through a database outage: an unreachable database is waited for, not a reason to exit.
+        while true {
+            do {
+                try await database.registerManager(id: managerID, hostname: hostname)
+                break
+            } catch let error as DatabaseError where error.isUnavailable {
+                logger.failure("cannot register this instance yet", error)
+                try await clock.sleep(until: clock.now().adding(milliseconds: Int64(settings.heartbeatInterval)))
+            }
+        }
         leaseRenewedAt = monotonic.now
         logger.info("scheduler instance started", metadata: ["manager.id": "\(managerID)"])
         await withTaskGroup(of: Void.self) { group in
@@ -133,7 +142,7 @@ public actor SchedulerEngine {
             try await database.removeManager(id: managerID)
             logger.info("released locks on shutdown", metadata: ["jobs.count": "\(released)"])
         } catch {
-            logger.error("could not release locks on shutdown", metadata: ["error": "\(error)"])
+            logger.failure("could not release locks on shutdown", error)
         }
         jobs.removeAll()
     }
