@@ -87,6 +87,15 @@ import Testing
         #expect(reply.error?.contains(message) == true, "\(reply.text)")
     }
 
+    @Test func aWholeNumberWrittenWithAFractionIsAnInteger() async {
+        // JSON Schema's integer includes 60000.0 (schemathesis sends such numbers).
+        let api = APIHarness()
+        let reply = await api.send(
+            "POST", "/api/jobs", #"{"name":"x","enabled":true,"nextRunAt":"2030-01-01T00:00:00Z","interval":60000.0,"maxRetries":2.0}"#)
+        #expect(reply.status == 201, "\(reply.text)")
+        #expect(await api.send("GET", "/api/jobs/x").text.contains(#""interval":60000"#))
+    }
+
     @Test func duplicateNameIs409AndAJobReadWithGetCanBePostedBack() async {
         let api = APIHarness()
         await api.createJob("dup")

@@ -3,6 +3,21 @@
 enum OpenAPIDocument {
     static let bytes = Array(json.utf8)
 
+    /// Cancel answers POST and, for the original's clients, GET: one operation, written once.
+    private static func cancel(_ operationID: String) -> String {
+        #"""
+{
+        "operationId": "\#(operationID)",
+        "summary": "Cancel a run (scope runs:write); GET is kept for the original's clients",
+        "responses": {
+          "204": {"description": "A pending or running run is cancelling (a cancel action was published); a queued one is cancelled; already cancelling or cancelled: nothing to do"},
+          "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"}, "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+"""#
+    }
+
     static let json = #"""
 {
   "openapi": "3.1.0",
@@ -47,6 +62,7 @@ enum OpenAPIDocument {
     },
     "/api/jobs": {
       "get": {
+        "operationId": "listJobs",
         "summary": "List jobs by name (scope jobs:read)",
         "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/after"}],
         "responses": {
@@ -55,10 +71,11 @@ enum OpenAPIDocument {
         }
       },
       "post": {
+        "operationId": "createJob",
         "summary": "Create a job (scope jobs:write)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobInput"}}}},
         "responses": {
-          "201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}}},
+          "201": {"description": "Created", "links": {"getJob": {"operationId": "getJob", "parameters": {"name": "$response.body#/name"}}, "updateJob": {"operationId": "updateJob", "parameters": {"name": "$response.body#/name"}}, "getSchedule": {"operationId": "getSchedule", "parameters": {"name": "$response.body#/name"}}, "triggerRun": {"operationId": "triggerRun", "parameters": {"name": "$response.body#/name"}}, "deleteJob": {"operationId": "deleteJob", "parameters": {"name": "$response.body#/name"}}}, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}}},
           "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
           "409": {"$ref": "#/components/responses/Conflict"}, "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -67,6 +84,7 @@ enum OpenAPIDocument {
     "/api/jobs/{name}": {
       "parameters": [{"$ref": "#/components/parameters/jobName"}],
       "get": {
+        "operationId": "getJob",
         "summary": "Read a job (scope jobs:read)",
         "responses": {
           "200": {"description": "The job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
@@ -74,6 +92,7 @@ enum OpenAPIDocument {
         }
       },
       "patch": {
+        "operationId": "updateJob",
         "summary": "Change some fields of a job; name cannot change (scope jobs:write)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobPatch"}}}},
         "responses": {
@@ -82,6 +101,7 @@ enum OpenAPIDocument {
         }
       },
       "delete": {
+        "operationId": "deleteJob",
         "summary": "Delete a job; its active runs are cancelled, its history kept (scope jobs:write)",
         "responses": {
           "204": {"description": "Deleted"},
@@ -92,9 +112,10 @@ enum OpenAPIDocument {
     "/api/jobs/{name}/runs": {
       "parameters": [{"$ref": "#/components/parameters/jobName"}],
       "post": {
+        "operationId": "triggerRun",
         "summary": "Trigger a manual run now (scope runs:write)",
         "responses": {
-          "201": {"description": "The run, queued; the scheduler dispatches it within a second", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}}}},
+          "201": {"description": "The run, queued; the scheduler dispatches it within a second", "links": {"getRun": {"operationId": "getRun", "parameters": {"id": "$response.body#/id"}}, "cancelRun": {"operationId": "cancelRun", "parameters": {"id": "$response.body#/id"}}}, "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
           "409": {"$ref": "#/components/responses/Conflict"}, "503": {"$ref": "#/components/responses/Unavailable"}
         }
@@ -103,6 +124,7 @@ enum OpenAPIDocument {
     "/api/jobs/{name}/schedule": {
       "parameters": [{"$ref": "#/components/parameters/jobName"}],
       "get": {
+        "operationId": "getSchedule",
         "summary": "The next fire instants of a job (scope jobs:read)",
         "parameters": [{"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}}],
         "responses": {
@@ -133,6 +155,7 @@ enum OpenAPIDocument {
     "/api/runs/{id}": {
       "parameters": [{"$ref": "#/components/parameters/runId"}],
       "get": {
+        "operationId": "getRun",
         "summary": "Read a run (scope runs:read)",
         "responses": {
           "200": {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
@@ -142,8 +165,8 @@ enum OpenAPIDocument {
     },
     "/api/runs/{id}/cancel": {
       "parameters": [{"$ref": "#/components/parameters/runId"}],
-      "post": {"$ref": "#/components/pathItems/cancel/post"},
-      "get": {"$ref": "#/components/pathItems/cancel/post"}
+      "post": \#(cancel("cancelRun")),
+      "get": \#(cancel("cancelRunWithGet"))
     }
   },
   "components": {
@@ -155,18 +178,6 @@ enum OpenAPIDocument {
       "runId": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{24}$"}}
     },
     "headers": {"Link": {"description": "<url>; rel=\"next\" when another page exists", "schema": {"type": "string"}}},
-    "pathItems": {
-      "cancel": {
-        "post": {
-          "summary": "Cancel a run (scope runs:write); GET is kept for the original's clients",
-          "responses": {
-            "204": {"description": "A pending or running run is cancelling (a cancel action was published); a queued one is cancelled; already cancelling or cancelled: nothing to do"},
-            "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
-            "409": {"$ref": "#/components/responses/Conflict"}, "503": {"$ref": "#/components/responses/Unavailable"}
-          }
-        }
-      }
-    },
     "responses": {
       "BadRequest": {"description": "Invalid input; the message says what is wrong", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unauthorized": {"description": "Missing or invalid token (WWW-Authenticate: Bearer)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
@@ -185,23 +196,27 @@ enum OpenAPIDocument {
         "properties": {
           "enabled": {"type": "boolean"},
           "nextRunAt": {"$ref": "#/components/schemas/Time"},
-          "interval": {"type": "integer", "minimum": 0, "description": "ms; > 0 recurring, 0 without cron one-shot"},
+          "interval": {"type": "integer", "minimum": 0, "maximum": 9007199254740991, "description": "ms; > 0 recurring, 0 without cron one-shot"},
           "cron": {"type": ["string", "null"]},
           "timezone": {"type": "string", "default": "UTC"},
-          "runExecutionTimeout": {"type": "integer", "minimum": 0},
-          "runStartTimeout": {"type": "integer", "minimum": 0},
-          "heartbeatTimeout": {"type": "integer", "minimum": 0},
+          "runExecutionTimeout": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
+          "runStartTimeout": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
+          "heartbeatTimeout": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
           "allowConcurrentRuns": {"type": "boolean"},
-          "maxQueueCount": {"type": "integer", "minimum": 0},
-          "catchUpWindow": {"type": "integer", "minimum": 0},
-          "maxRetries": {"type": "integer", "minimum": 0},
-          "retryDelay": {"type": "integer", "minimum": 0},
+          "maxQueueCount": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
+          "catchUpWindow": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
+          "maxRetries": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
+          "retryDelay": {"type": "integer", "minimum": 0, "maximum": 9007199254740991},
           "managerId": {"type": ["string", "null"], "readOnly": true},
           "heartbeat": {"$ref": "#/components/schemas/Time", "readOnly": true}
         }
       },
       "Job": {"allOf": [{"$ref": "#/components/schemas/JobFields"}, {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name", "enabled", "nextRunAt", "interval"]}]},
-      "JobInput": {"allOf": [{"$ref": "#/components/schemas/JobFields"}, {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,200}$"}}, "required": ["name", "enabled"]}], "unevaluatedProperties": false},
+      "JobInput": {
+        "allOf": [{"$ref": "#/components/schemas/JobFields"}, {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,200}$"}}, "required": ["name", "enabled"]}],
+        "anyOf": [{"properties": {"nextRunAt": {"type": "string"}}, "required": ["nextRunAt"]}, {"properties": {"cron": {"type": "string"}}, "required": ["cron"]}],
+        "unevaluatedProperties": false
+      },
       "JobPatch": {"allOf": [{"$ref": "#/components/schemas/JobFields"}], "unevaluatedProperties": false},
       "Run": {
         "type": "object",

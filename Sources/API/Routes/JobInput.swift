@@ -92,6 +92,8 @@ struct JobInput {
         switch object[key] {
         case nil: return nil
         case .integer(let value)?: return value
+        // JSON Schema counts 398.0 as an integer; JSON parsers read it as a double.
+        case .number(let value)? where value.rounded() == value && abs(value) <= 9_007_199_254_740_991: return Int(value)
         case .number?: throw .badRequest("'\(key)' must be a whole number (milliseconds or a count)")
         case let other?: throw .badRequest("'\(key)' must be a number, not \(other.kind)")
         }
