@@ -97,12 +97,12 @@ let package = Package(
         .executableTarget(
             name: "ExampleWorker",
             dependencies: [
-                "SchedulerCore",
+                "SchedulerCore", "CLinuxSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["SchedulerCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SchedulerCore", "CLinuxSocket"], path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "HTTPServer", "SchedulerCore"]),

@@ -1,15 +1,24 @@
 #ifndef CLINUXSOCKET_SHIM_H
 #define CLINUXSOCKET_SHIM_H
 
-// Swift's Glibc module does not export Linux's epoll, nor accept4 and pipe2, which glibc only
-// declares under _GNU_SOURCE. Defining _GNU_SOURCE here would make this module's view of glibc's
-// types differ from SwiftGlibc's (the compiler refuses that), so the two functions are declared
+// Swift's Glibc module does not export Linux's epoll, nor accept4, pipe2 and posix_spawn's
+// closefrom action, which glibc only declares under _GNU_SOURCE. Defining _GNU_SOURCE here would make this module's view of glibc's
+// types differ from SwiftGlibc's (the compiler refuses that), so the functions are declared
 // by hand with glibc's signatures.
 #include <sys/epoll.h>
+#include <spawn.h>
 
 struct sockaddr;
 extern int accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
 extern int pipe2(int fds[2], int flags);
+
+// glibc 2.34+: a child started with posix_spawn keeps only the descriptors below `from`. Without
+// it a child inherits every socket its parent opened without O_CLOEXEC (a job command would hold
+// a worker's connection open after the worker closed it).
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 
 static inline int clinux_accept4(int fd, int flags) { return accept4(fd, 0, 0, flags); }
 static inline int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

@@ -1,3 +1,4 @@
+import CLinuxSocket
 import Foundation
 
 /// A `/bin/sh -c` command in a process group of its own, so a cancel reaches everything it
@@ -33,8 +34,13 @@ final class ChildProcess: Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // Only standard input, output and error: not the worker's broker connection.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        clinux_spawn_close_from(&actions, 3)
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/bin/sh", nil, &attributes, argv, envp)
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
         guard result == 0 else { throw SpawnError(description: "posix_spawn failed: \(String(cString: strerror(result)))") }
         self.pid = pid
     }

@@ -1,3 +1,4 @@
+import CLinuxSocket
 import Foundation
 import SchedulerCore
 import Synchronization
@@ -115,6 +116,9 @@ public func spawn(
     } else {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
     }
+    // Nothing else: a daemon that inherited a test's socket would keep it open after the test
+    // closed it (the server under test would never see the client leave).
+    clinux_spawn_close_from(&actions, 3)
     // Children start with default signal dispositions and an empty mask, whatever this
     // process has set up (a daemon under test must be stoppable with SIGTERM).
     var attributes = posix_spawnattr_t()
