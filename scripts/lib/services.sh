@@ -26,6 +26,8 @@ SS_SECANTUS_REQUIREMENT="secantusdb==0.7.0b3"
 SS_CRONITER_REQUIREMENT="croniter==6.0.0"
 # The example Python worker's AMQP client (examples/python-worker/worker.py).
 SS_PIKA_REQUIREMENT="pika==1.3.2"
+# Only scripts/faults needs it (property-based tests of the API against its OpenAPI document).
+SS_SCHEMATHESIS_REQUIREMENT="schemathesis==4.32.5"
 SS_RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 
 ss_log() { printf '[services] %s\n' "$*" >&2; }
@@ -87,6 +89,17 @@ ensure_packages() {
 }
 
 # $ROOT/.venv with SecantusDB (which brings pymongo along as its dependency).
+# ensure_schemathesis: the fault suite's API checker, into the same venv.
+ensure_schemathesis() {
+    ensure_venv
+    local have
+    have="$("$ROOT/.venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)"
+    if [[ "$have" != "${SS_SCHEMATHESIS_REQUIREMENT#*==}" ]]; then
+        ss_log "installing $SS_SCHEMATHESIS_REQUIREMENT into $ROOT/.venv"
+        "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SS_SCHEMATHESIS_REQUIREMENT"
+    fi
+}
+
 ensure_venv() {
     local venv="$ROOT/.venv"
     local want="${SS_SECANTUS_REQUIREMENT#*==}"
