@@ -20,7 +20,7 @@ extension MongoDatabase {
     }
 
     public func renewManager(id: String) async throws -> Bool {
-        try await perform { session throws(DatabaseError) in
+        try await perform(lease: true) { session throws(DatabaseError) in
             let reply = try session.update(
                 "managers", [["q": ["_id": BSON.identifier(id)], "u": [["$set": ["heartbeat": "$$NOW"]]]]])
             let matched = reply["n"]?.intValue ?? 0

@@ -15,6 +15,9 @@ public final class MongoDatabase: Database {
     let logger: Logger
     private let pool: MongoClientPool
     private let executor: BlockingExecutor
+    /// One thread of its own for the instance's lease: a renewal queued behind a burst of fires
+    /// or status updates on a slow server would let the lease lapse.
+    private let leaseExecutor: BlockingExecutor
 
     /// Threads, and so clients in use at once, per database handle. libmongoc's pool
     /// holds up to 100 clients by default, well above this.
@@ -29,18 +32,22 @@ public final class MongoDatabase: Database {
         self.logger = logger
         pool = try MongoClientPool(connectionString: connectionString, logger: logger)
         executor = BlockingExecutor(name: "mongodb", threads: Self.threads)
+        leaseExecutor = BlockingExecutor(name: "mongodb-lease", threads: 1)
     }
 
     deinit {
         executor.shutdown()
+        leaseExecutor.shutdown()
     }
 
-    /// Runs `body` with a pooled client on an executor thread.
-    func perform<T: Sendable>(_ body: @escaping @Sendable (MongoSession) throws(DatabaseError) -> T) async throws -> T {
+    /// Runs `body` with a pooled client on an executor thread (`lease`: on the lease's own thread).
+    func perform<T: Sendable>(
+        lease: Bool = false, _ body: @escaping @Sendable (MongoSession) throws(DatabaseError) -> T
+    ) async throws -> T {
         let pool = pool
         let databaseName = databaseName
         let statistics = statistics
-        return try await executor.run {
+        return try await (lease ? leaseExecutor : executor).run {
             try pool.withClient { client throws(DatabaseError) in
                 try body(MongoSession(client: client, databaseName: databaseName, statistics: statistics))
             }
@@ -88,5 +95,6 @@ public final class MongoDatabase: Database {
     /// Stops the executor's threads once queued operations are done. Also done on deinit.
     public func shutdown() {
         executor.shutdown()
+        leaseExecutor.shutdown()
     }
 }

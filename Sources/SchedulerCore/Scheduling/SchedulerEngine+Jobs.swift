@@ -1,7 +1,8 @@
 /// The lease, claims, and the set of held jobs.
 extension SchedulerEngine {
-    /// Renews the one heartbeat of this instance, then claims claimable jobs (SPEC §6).
-    func maintainLease() async {
+    /// Renews the one heartbeat of this instance (SPEC §6). Claiming runs in a loop of its own:
+    /// a large claim declares hundreds of topologies, and the lease must not wait for that.
+    func renewLease() async {
         let sent = monotonic.now
         do {
             if try await database.renewManager(id: managerID) {
@@ -15,9 +16,7 @@ extension SchedulerEngine {
             }
         } catch {
             logger.failure("cannot renew the lease", error)
-            return
         }
-        await claim()
     }
 
     func claim() async {

@@ -112,7 +112,8 @@ public actor SchedulerEngine {
         leaseRenewedAt = monotonic.now
         logger.info("scheduler instance started", metadata: ["manager.id": "\(managerID)"])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.maintainLease() } }
+            group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.renewLease() } }
+            group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.claim() } }
             group.addTask { await self.fireLoop() }
             group.addTask { await self.every(self.settings.changePollInterval) { await $0.pollChanges() } }
             group.addTask { await self.every(self.settings.outboxInterval) { await $0.publishOutbox() } }

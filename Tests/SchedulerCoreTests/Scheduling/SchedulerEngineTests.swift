@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -239,6 +240,45 @@ struct SchedulerEngineTests {
         try await worker.expectNothing(within: .milliseconds(300))
         #expect(try await harness.database.run(id: run.id)?.published == true)
         try await harness.stop()
+    }
+
+    /// A bus whose topology declarations wait until the test opens the gate (a broker that
+    /// takes seconds to declare hundreds of topologies after a failover).
+    final class GatedBus: MessageBus {
+        let base = InMemoryMessageBus()
+        let state = Mutex((declaring: false, open: false))
+        var isConnected: Bool { true }
+        func declareTopology(jobName: String) async throws {
+            state.withLock { $0.declaring = true }
+            while !state.withLock({ $0.open }) { try await Task.sleep(for: .milliseconds(10)) }
+            try await base.declareTopology(jobName: jobName)
+        }
+        func publish(_ messages: [OutgoingMessage]) async throws -> [Bool] { try await base.publish(messages) }
+        func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription {
+            try await base.subscribe(queue: queue, prefetch: prefetch, to: sink)
+        }
+        func unsubscribe(_ subscription: Subscription) async { await base.unsubscribe(subscription) }
+    }
+
+    @Test func aSlowClaimDoesNotHoldUpTheLease() async throws {
+        let clock = ManualClock(.test(0))
+        let database = InMemoryDatabase(clock: { clock.now() })
+        let bus = GatedBus()
+        try await database.createJob(Job(name: "slow-topology", nextRunAt: .test(3600), interval: 60_000))
+        var logger = Logger(label: "engine")
+        logger.logLevel = .critical
+        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
+        let task = Task { try await engine.run() }
+        try await eventually { bus.state.withLock { $0.declaring } }  // the claim is stuck declaring
+        let before = try #require(try await database.managers().first).heartbeat
+        while clock.now() < .test(5) {
+            clock.advance(to: clock.now().adding(milliseconds: 250))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await eventually { try await database.managers().first!.heartbeat.milliseconds(since: before) >= 4000 }
+        bus.state.withLock { $0.open = true }
+        task.cancel()
+        _ = try? await task.value
     }
 
     @Test func shutdownReleasesEveryLock() async throws {
