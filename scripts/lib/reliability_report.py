@@ -78,8 +78,10 @@ out.append("| test | what was tried | result |")
 out.append("|---|---|---|")
 for key, name, tried, result in TESTS:
     row = by_test.get(key)
+    summary_row = by_test.get("fault-tests")
+    failed = summary_row is not None and summary_row.get("rc", 0) != 0
     try:
-        text = result(row) if row else "not run"
+        text = result(row) if row else ("**no result: the test failed before reporting** (see below)" if failed else "not run")
     except KeyError as missing:
         text = f"incomplete result ({missing})"
     out.append(f"| {name} | {tried} | {text} |")
