@@ -38,7 +38,12 @@ struct APIDaemonTests {
             else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
-        try await waitUntil(.seconds(30), "the api listening") { port() != nil }
+        do {
+            try await waitUntil(.seconds(30), "the api listening") { port() != nil }
+        } catch {
+            await api.stop()  // not left running after the failed test
+            throw error
+        }
         return (api, port()!)
     }
 
