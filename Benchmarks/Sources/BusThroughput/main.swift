@@ -30,15 +30,25 @@ func seconds(_ start: ContinuousClock.Instant) -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
-/// The floor: amqp_basic_publish in a loop, persistent, no confirms, one connection.
-func plainPublishLoop(exchange: String) throws -> Double {
+/// A plain librabbitmq connection to `url` with channel 1 open; the caller destroys it.
+func plainConnection() throws -> amqp_connection_state_t {
     let parsed = try AMQPURL(url)
     guard let conn = amqp_new_connection(), let socket = amqp_tcp_socket_new(conn) else { throw BenchError.setup }
-    defer { amqp_destroy_connection(conn) }
-    guard amqp_socket_open(socket, parsed.host, Int32(parsed.port)) == 0 else { throw BenchError.setup }
-    let login = crabbitmq_login_plain(conn, parsed.vhost, 0, 131072, 0, parsed.user, parsed.password)
-    guard login.reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
+    guard amqp_socket_open(socket, parsed.host, Int32(parsed.port)) == 0,
+        crabbitmq_login_plain(conn, parsed.vhost, 0, 131072, 0, parsed.user, parsed.password).reply_type
+            == AMQP_RESPONSE_NORMAL
+    else {
+        amqp_destroy_connection(conn)
+        throw BenchError.setup
+    }
     amqp_channel_open(conn, 1)
+    return conn
+}
+
+/// The floor: amqp_basic_publish in a loop, persistent, no confirms, one connection.
+func plainPublishLoop(exchange: String) throws -> Double {
+    let conn = try plainConnection()
+    defer { amqp_destroy_connection(conn) }
     let exchangeBytes = strdup(exchange)!
     let keyBytes = strdup("action")!
     let contentType = strdup("application/json")!
@@ -78,13 +88,8 @@ func percentiles(_ values: [Double]) -> (p50: Double, p99: Double, max: Double) 
 /// persistent message every 1/rate s round-robin over `exchanges`, reading the broker's acks
 /// between publishes. Returns each message's publish → confirm latency (ms).
 func plainConfirmLatencies(exchanges: [String], rate: Int, seconds total: Int) throws -> [Double] {
-    let parsed = try AMQPURL(url)
-    guard let conn = amqp_new_connection(), let socket = amqp_tcp_socket_new(conn) else { throw BenchError.setup }
+    let conn = try plainConnection()
     defer { amqp_destroy_connection(conn) }
-    guard amqp_socket_open(socket, parsed.host, Int32(parsed.port)) == 0 else { throw BenchError.setup }
-    let login = crabbitmq_login_plain(conn, parsed.vhost, 0, 131072, 0, parsed.user, parsed.password)
-    guard login.reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
-    amqp_channel_open(conn, 1)
     amqp_confirm_select(conn, 1)
     guard amqp_get_rpc_reply(conn).reply_type == AMQP_RESPONSE_NORMAL else { throw BenchError.setup }
     let exchangeBytes = exchanges.map { strdup($0)! }
