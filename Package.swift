@@ -47,6 +47,7 @@ let package = Package(
                 "CMongoC",
                 "CRabbitMQ",
                 "CSQLite",
+                "CLinuxSocket",
                 "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -54,7 +55,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // Linux's epoll, accept4 and pipe2, which Swift's Glibc module does not export.
+        // Linux and glibc calls Swift's Glibc module does not export: epoll, accept4, pipe2, the
+        // closefrom spawn action, malloc_trim.
         .systemLibrary(name: "CLinuxSocket"),
         .target(
             name: "HTTPServer",

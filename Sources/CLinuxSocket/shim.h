@@ -2,11 +2,12 @@
 #define CLINUXSOCKET_SHIM_H
 
 // Swift's Glibc module does not export Linux's epoll, nor accept4, pipe2 and posix_spawn's
-// closefrom action, which glibc only declares under _GNU_SOURCE. Defining _GNU_SOURCE here would make this module's view of glibc's
-// types differ from SwiftGlibc's (the compiler refuses that), so the functions are declared
-// by hand with glibc's signatures.
+// closefrom action, which glibc only declares under _GNU_SOURCE. Defining _GNU_SOURCE here
+// would make this module's view of glibc's types differ from SwiftGlibc's (the compiler
+// refuses that), so the functions are declared by hand with glibc's signatures.
 #include <sys/epoll.h>
 #include <spawn.h>
+#include <stddef.h>
 
 struct sockaddr;
 extern int accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
@@ -19,6 +20,10 @@ extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *
 static inline int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+
+// glibc keeps freed heap pages resident; this hands them back (see SchedulerEngine's use).
+extern int malloc_trim(size_t pad);
+static inline void clinux_release_free_memory(void) { malloc_trim(0); }
 
 static inline int clinux_accept4(int fd, int flags) { return accept4(fd, 0, 0, flags); }
 static inline int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

@@ -3,8 +3,9 @@
 // The jobs live in a SQLite file (in production the database is another process or a bounded
 // page cache), and every job's topology is declared on the in-memory bus before the first
 // measurement (in production it lives in RabbitMQ), so the slope is the engine's own cost: its
-// job cache, timers and consumer subscriptions. Measured with the engine holding 0 jobs, then
-// 10k, then 110k (created while it runs); the figure is the slope from 10k to 110k. Two views of one slope:
+// job cache, timers and consumer subscriptions; a child process writes the jobs, as the api would.
+// Measured with the engine holding 0 jobs, then 10k, then 110k (created while it runs); the figure
+// is the slope from 10k to 110k. Two views of one slope:
 //   RSS from /proc/self/statm (what the issue asks for; glibc reuses freed pages, so noisy),
 //   heap in use from mallinfo2 (allocated bytes, not pages).
 //
@@ -24,22 +25,36 @@ func heapInUse() -> Int {
     Int(cmalloc_heap_in_use())
 }
 
+var logger = Logger(label: "bench")
+logger.logLevel = .error
+let far = Timestamp.now.adding(milliseconds: 86_400_000)
+
+// `MemoryPerJob --create <database> <from> <to>`: the jobs are written by a child process, as
+// the api would write them, so the scheduler's figure does not include a client's garbage.
+if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "--create" {
+    let writer = SQLiteDatabase(path: CommandLine.arguments[2], logger: logger)
+    for index in Int(CommandLine.arguments[3])!..<Int(CommandLine.arguments[4])! {
+        try await writer.createJob(Job(name: "mem-\(index)", nextRunAt: far, interval: 60_000))
+    }
+    exit(0)
+}
+
 let scratch = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : NSTemporaryDirectory()
 let path = "\(scratch)/memory-per-job-\(getpid()).db"
 defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
 
-var logger = Logger(label: "bench")
-logger.logLevel = .error
 let database = SQLiteDatabase(path: path, logger: logger)
 try await database.prepare()
 let bus = InMemoryMessageBus()
 let targets = [10_000, 110_000]
-let far = Timestamp.now.adding(milliseconds: 86_400_000)
 for index in 0..<targets.last! { try await bus.declareTopology(jobName: "mem-\(index)") }
 func createJobs(_ range: Range<Int>) async throws {
-    for index in range {
-        try await database.createJob(Job(name: "mem-\(index)", nextRunAt: far, interval: 60_000))
-    }
+    let writer = Process()
+    writer.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    writer.arguments = ["--create", path, String(range.lowerBound), String(range.upperBound)]
+    try writer.run()
+    writer.waitUntilExit()
+    guard writer.terminationStatus == 0 else { fatalError("the job writer failed: \(writer.terminationStatus)") }
 }
 
 let engine = SchedulerEngine(

@@ -13,18 +13,22 @@ public final class InMemoryMessageBus: MessageBus {
 
     private struct Subscriber {
         let id: Int
-        let queue: String
         let prefetch: Int
         let continuation: AsyncStream<Delivery>.Continuation
         var unacked: [Int: Message] = [:]
     }
 
+    /// A queue keeps its own subscribers: a table of all subscribers by id would cost a
+    /// hash-table entry per subscription, and a scheduler subscribes two queues per job.
+    private struct Queue {
+        var ready: [Message] = []
+        /// Served round-robin, in subscription order.
+        var subscribers: [Subscriber] = []
+    }
+
     private struct State {
         var bindings: [String: [(pattern: String, queue: String)]] = [:]
-        var queues: [String: [Message]] = [:]
-        var subscribers: [Int: Subscriber] = [:]
-        /// Subscriber ids per queue, so dispatch does not scan every subscriber of every queue.
-        var subscribersByQueue: [String: [Int]] = [:]
+        var queues: [String: Queue] = [:]
         var nextID = 0
         var connected = true
         var published = 0
@@ -45,7 +49,7 @@ public final class InMemoryMessageBus: MessageBus {
     public var publishedCount: Int { state.withLock { $0.published } }
 
     /// Messages waiting (not delivered) in `queue`.
-    public func depth(of queue: String) -> Int { state.withLock { $0.queues[queue]?.count ?? 0 } }
+    public func depth(of queue: String) -> Int { state.withLock { $0.queues[queue]?.ready.count ?? 0 } }
 
     public func declareTopology(jobName: String) async throws {
         try state.withLock { state in
@@ -54,7 +58,7 @@ public final class InMemoryMessageBus: MessageBus {
             var bindings = state.bindings[exchange] ?? []
             for key in Topology.keys {
                 let queue = Topology.queue(jobName, key)
-                if state.queues[queue] == nil { state.queues[queue] = [] }
+                if state.queues[queue] == nil { state.queues[queue] = Queue() }
                 if !bindings.contains(where: { $0.pattern == key && $0.queue == queue }) {
                     bindings.append((key, queue))
                 }
@@ -70,7 +74,7 @@ public final class InMemoryMessageBus: MessageBus {
             let outcomes = messages.map { message -> Bool in
                 guard let bindings = state.bindings[message.exchange] else { return false }
                 for binding in bindings where Self.topicMatches(binding.pattern, message.routingKey) {
-                    state.queues[binding.queue, default: []].append(
+                    state.queues[binding.queue, default: Queue()].ready.append(
                         Message(exchange: message.exchange, routingKey: message.routingKey, body: message.body))
                     touched.insert(binding.queue)
                 }
@@ -87,9 +91,8 @@ public final class InMemoryMessageBus: MessageBus {
             guard state.connected else { throw MessageBusError.unavailable("disconnected") }
             guard state.queues[queue] != nil else { throw MessageBusError.refused("no queue '\(queue)'") }
             state.nextID += 1
-            state.subscribers[state.nextID] = Subscriber(
-                id: state.nextID, queue: queue, prefetch: max(1, prefetch), continuation: sink)
-            state.subscribersByQueue[queue, default: []].append(state.nextID)
+            state.queues[queue]!.subscribers.append(
+                Subscriber(id: state.nextID, prefetch: max(1, prefetch), continuation: sink))
             dispatch(&state, queue)
             return Subscription(queue: queue, id: state.nextID)
         }
@@ -97,29 +100,28 @@ public final class InMemoryMessageBus: MessageBus {
 
     public func unsubscribe(_ subscription: Subscription) async {
         state.withLock { state in
-            guard let subscriber = state.subscribers.removeValue(forKey: subscription.id) else { return }
-            state.subscribersByQueue[subscriber.queue]?.removeAll { $0 == subscription.id }
-            if state.subscribersByQueue[subscriber.queue]?.isEmpty == true {
-                state.subscribersByQueue[subscriber.queue] = nil
-            }
+            let queue = subscription.queue
+            guard let position = state.queues[queue]?.subscribers.firstIndex(where: { $0.id == subscription.id })
+            else { return }
+            let subscriber = state.queues[queue]!.subscribers.remove(at: position)
             let returned = subscriber.unacked.sorted { $0.key < $1.key }.map { entry in
                 var message = entry.value
                 message.redelivered = true
                 return message
             }
-            state.queues[subscriber.queue, default: []].insert(contentsOf: returned, at: 0)
-            dispatch(&state, subscriber.queue)
+            state.queues[queue]!.ready.insert(contentsOf: returned, at: 0)
+            dispatch(&state, queue)
         }
     }
 
-    private func settle(subscriber id: Int, tag: Int, ack: Bool, requeue: Bool) {
+    private func settle(queue: String, subscriber id: Int, tag: Int, ack: Bool, requeue: Bool) {
         state.withLock { state in
-            guard let queue = state.subscribers[id]?.queue,
-                var message = state.subscribers[id]?.unacked.removeValue(forKey: tag)
+            guard let position = state.queues[queue]?.subscribers.firstIndex(where: { $0.id == id }),
+                var message = state.queues[queue]!.subscribers[position].unacked.removeValue(forKey: tag)
             else { return }
             if !ack && requeue {
                 message.redelivered = true
-                state.queues[queue, default: []].insert(message, at: 0)
+                state.queues[queue]!.ready.insert(message, at: 0)
             }
             dispatch(&state, queue)
         }
@@ -127,25 +129,29 @@ public final class InMemoryMessageBus: MessageBus {
 
     /// Hands ready messages to subscribers with room under their prefetch, round-robin.
     private func dispatch(_ state: inout State, _ queue: String) {
-        let ids = state.subscribersByQueue[queue] ?? []
-        guard !ids.isEmpty else { return }
+        guard var record = state.queues[queue], !record.subscribers.isEmpty, !record.ready.isEmpty else { return }
+        // Worked on a copy so the queue's buffers are not copied on every change.
+        state.queues[queue] = Queue()
+        defer { state.queues[queue] = record }
         var progress = true
-        while progress, !(state.queues[queue]?.isEmpty ?? true) {
+        while progress, !record.ready.isEmpty {
             progress = false
-            for id in ids {
-                guard var subscriber = state.subscribers[id], subscriber.unacked.count < subscriber.prefetch,
-                    !(state.queues[queue]?.isEmpty ?? true)
+            for position in record.subscribers.indices {
+                guard record.subscribers[position].unacked.count < record.subscribers[position].prefetch,
+                    !record.ready.isEmpty
                 else { continue }
-                let message = state.queues[queue]!.removeFirst()
+                let message = record.ready.removeFirst()
                 state.nextID += 1
                 let tag = state.nextID
-                subscriber.unacked[tag] = message
-                state.subscribers[id] = subscriber
-                subscriber.continuation.yield(
+                let id = record.subscribers[position].id
+                record.subscribers[position].unacked[tag] = message
+                record.subscribers[position].continuation.yield(
                     Delivery(
                         queue: queue, body: message.body, exchange: message.exchange, routingKey: message.routingKey,
                         redelivered: message.redelivered, persistent: true, contentType: "application/json"
-                    ) { [self] ack, requeue in settle(subscriber: id, tag: tag, ack: ack, requeue: requeue) })
+                    ) { [self] ack, requeue in
+                        settle(queue: queue, subscriber: id, tag: tag, ack: ack, requeue: requeue)
+                    })
                 progress = true
             }
         }

@@ -6,7 +6,7 @@ extension SchedulerEngine {
             let now = clock.now()
             // Wakes at the next due slot, and at least every 50 ms so jobs adopted meanwhile with an
             // earlier slot are not late by more than that.
-            let wake = min(timers.nextDue() ?? now.adding(milliseconds: 50), now.adding(milliseconds: 50))
+            let wake = min(jobs.nextDue() ?? now.adding(milliseconds: 50), now.adding(milliseconds: 50))
             do { try await clock.sleep(until: wake) } catch { return }
         }
     }
@@ -14,7 +14,7 @@ extension SchedulerEngine {
     func fireDue() async {
         guard leaseIsLive else { return }
         let now = clock.now()
-        let due = timers.popDue(now).compactMap { jobs[$0] }
+        let due = jobs.popDue(now).compactMap { jobs[$0] }
         var start = 0
         while start < due.count {
             let batch = Array(due[start..<min(start + 500, due.count)])
@@ -85,8 +85,9 @@ extension SchedulerEngine {
         for (fire, outcome) in zip(fires, outcomes) {
             switch outcome {
             case .recorded(let inserted):
-                jobs[fire.jobName]?.nextRunAt = fire.nextRunAt
-                if let job = jobs[fire.jobName] { timers.schedule(job.name, at: Self.fireTime(job)) }
+                if let job = jobs.setNextRunAt(fire.nextRunAt, of: fire.jobName) {
+                    jobs.schedule(job.name, at: Self.fireTime(job))
+                }
                 for (run, result) in zip(fire.runs, inserted) where result == .inserted {
                     SchedulerMetrics.slot(job: run.jobName, fate: Self.fate(of: run.status))
                     if run.status != .missed {
@@ -140,7 +141,7 @@ extension SchedulerEngine {
 
     private func retryLater(_ names: [String], now: Timestamp, error: Error) {
         logger.failure("cannot fire; retrying in 1 s", error, metadata: ["jobs.count": "\(names.count)"])
-        for name in names where jobs[name] != nil { timers.schedule(name, at: now.adding(milliseconds: 1000)) }
+        for name in names where jobs.isHeld(name) { jobs.schedule(name, at: now.adding(milliseconds: 1000)) }
     }
 
     /// Re-reads one job whose stored state moved under us (an API edit between plan and record).
@@ -152,7 +153,7 @@ extension SchedulerEngine {
                 drop(name)
             }
         } catch {
-            timers.schedule(name, at: clock.now().adding(milliseconds: 1000))
+            jobs.schedule(name, at: clock.now().adding(milliseconds: 1000))
         }
     }
 
@@ -202,7 +203,7 @@ extension SchedulerEngine {
         let fence = markSequence
         marked = marked.filter { $0.value > fence }
         do {
-            let runs = try await database.unpublishedRuns(jobNames: Array(jobs.keys))
+            let runs = try await database.unpublishedRuns(jobNames: jobs.heldNames)
             await publish(runs.filter { marked[PublishedAction(id: $0.id, status: $0.status, attempt: $0.attempt)] == nil })
         } catch {
             logger.failure("cannot read the outbox", error)

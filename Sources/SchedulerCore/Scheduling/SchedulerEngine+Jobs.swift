@@ -1,3 +1,5 @@
+import CLinuxSocket
+
 /// The lease, claims, and the set of held jobs.
 extension SchedulerEngine {
     /// Renews the one heartbeat of this instance (SPEC §6). Claiming runs in a loop of its own:
@@ -10,7 +12,7 @@ extension SchedulerEngine {
             } else {
                 // The custodian removed our document: every lock may have been freed meanwhile.
                 logger.warning("manager document was gone; registering again", metadata: ["manager.id": "\(managerID)"])
-                for name in Array(jobs.keys) { drop(name) }
+                for name in jobs.heldNames { drop(name) }
                 try await database.registerManager(id: managerID, hostname: hostname)
                 leaseRenewedAt = sent
             }
@@ -27,7 +29,7 @@ extension SchedulerEngine {
         defer { claiming = false }
         var room: Int?
         if let maxJobs = settings.maxJobs {
-            room = maxJobs - jobs.count
+            room = maxJobs - jobs.heldCount
             guard room! > 0 else { return }
         }
         do {
@@ -38,26 +40,38 @@ extension SchedulerEngine {
             for job in claimed {
                 logger.info("claimed job", metadata: ["job.name": "\(job.name)"])
                 hold(job)
-                timers.schedule(job.name, at: Self.fireTime(job))
+                jobs.schedule(job.name, at: Self.fireTime(job))
             }
-            for job in claimed where jobs[job.name] != nil { await ensureConsumers(job.name) }
+            for job in claimed where jobs.isHeld(job.name) { await ensureConsumers(job.name) }
         } catch {
             logger.failure("cannot claim jobs", error)
         }
+        releaseFreedMemoryAfterLargeChanges()
+    }
+
+    /// glibc keeps freed heap pages resident. When the held set has grown or shrunk by 1,000 jobs
+    /// since the last time (a start-up, a failover, a hand-over), the job table's outgrown buffers
+    /// and the claims' transient reads are handed back; otherwise they would stay resident for
+    /// good. Trimming walks the heap (milliseconds for 100,000 jobs), so only then.
+    func releaseFreedMemoryAfterLargeChanges() {
+        guard abs(jobs.heldCount - heldAtLastRelease) >= 1000 else { return }
+        heldAtLastRelease = jobs.heldCount
+        let started = monotonic.now
+        clinux_release_free_memory()
+        logger.debug(
+            "freed memory handed back",
+            metadata: ["took": "\(monotonic.now - started)", "jobs.count": "\(jobs.heldCount)"])
     }
 
     func adopt(_ job: Job) async {
         hold(job)
-        SchedulerMetrics.jobsHeld(jobs.count)
-        timers.schedule(job.name, at: Self.fireTime(job))
+        SchedulerMetrics.jobsHeld(jobs.heldCount)
+        jobs.schedule(job.name, at: Self.fireTime(job))
         await ensureConsumers(job.name)
     }
 
-    /// Caches a held job. Its `managerId` is ours: sharing our string's storage instead of the
-    /// copy each database read makes saves an allocation per held job.
+    /// Caches a held job (the table keeps what the engine reads, not the database's copy).
     private func hold(_ job: Job) {
-        var job = job
-        job.managerId = managerID
         jobs[job.name] = job
     }
 
@@ -69,8 +83,7 @@ extension SchedulerEngine {
     /// Stops firing `name`. Its consumers stay while its runs are not final (see `cleanUpRuns`).
     func drop(_ name: String) {
         jobs[name] = nil
-        timers.schedule(name, at: nil)
-        SchedulerMetrics.jobsHeld(jobs.count)
+        SchedulerMetrics.jobsHeld(jobs.heldCount)
     }
 
     /// Re-reads the held jobs when the API changed any job (SPEC §5: within 1 s), and claims at once
@@ -95,7 +108,7 @@ extension SchedulerEngine {
         do {
             let held = try await database.jobs(lockedBy: managerID)
             let names = Set(held.map(\.name))
-            for name in jobs.keys where !names.contains(name) {
+            for name in jobs.heldNames where !names.contains(name) {
                 drop(name)
                 if try await database.job(named: name) == nil {
                     logger.info("job deleted; cancelling its active runs", metadata: ["job.name": "\(name)"])
@@ -116,18 +129,19 @@ extension SchedulerEngine {
         } catch {
             logger.failure("cannot re-read held jobs", error)
         }
+        releaseFreedMemoryAfterLargeChanges()
     }
 
     /// Declares the job's topology and subscribes its status and heartbeat queues, once.
     func ensureConsumers(_ name: String) async {
-        guard subscriptions[name] == nil else { return }
+        guard jobs.subscriptions(of: name) == nil else { return }
         var started: [Subscription] = []
         do {
             try await declare(name)
             for key in [Topology.statusKey, Topology.heartbeatKey] {
                 started.append(try await bus.subscribe(queue: Topology.queue(name, key), prefetch: 200, to: inboundSink))
             }
-            subscriptions[name] = started
+            jobs.setSubscriptions((status: started[0].id, heartbeat: started[1].id), of: name)
         } catch {
             // Both queues or neither, so the next attempt starts from nothing.
             for subscription in started { await bus.unsubscribe(subscription) }
@@ -136,9 +150,17 @@ extension SchedulerEngine {
         }
     }
 
+    /// Stops consuming the job's queues.
+    func stopConsuming(_ name: String) async {
+        guard let ids = jobs.subscriptions(of: name) else { return }
+        jobs.setSubscriptions(nil, of: name)
+        await bus.unsubscribe(Subscription(queue: Topology.queue(name, Topology.statusKey), id: ids.status))
+        await bus.unsubscribe(Subscription(queue: Topology.queue(name, Topology.heartbeatKey), id: ids.heartbeat))
+    }
+
     func declare(_ name: String) async throws {
-        guard !declared.contains(name) else { return }
+        guard !jobs.isDeclared(name) else { return }
         try await bus.declareTopology(jobName: name)
-        declared.insert(name)
+        jobs.setDeclared(name)
     }
 }

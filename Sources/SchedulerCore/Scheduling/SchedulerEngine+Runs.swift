@@ -9,7 +9,7 @@ extension SchedulerEngine {
         do {
             let waiting = try await database.runs(
                 matching: RunQuery(jobNames: jobNames.map(Array.init), statuses: [.queued]), after: nil, limit: nil
-            ).items.filter { jobs[$0.jobName] != nil && $0.createdTime <= now }
+            ).items.filter { jobs.isHeld($0.jobName) && $0.createdTime <= now }
             guard !waiting.isEmpty else { return }
             let names = Array(Set(waiting.map(\.jobName)))
             var active: [String: Int] = [:]
@@ -58,7 +58,7 @@ extension SchedulerEngine {
         do {
             let now = try await database.now()
             let open = try await database.runs(
-                matching: RunQuery(jobNames: Array(jobs.keys), statuses: [.pending, .running, .cancelling]),
+                matching: RunQuery(jobNames: jobs.heldNames, statuses: [.pending, .running, .cancelling]),
                 after: nil, limit: nil
             ).items
             var transitions: [RunTransition] = []
@@ -120,12 +120,9 @@ extension SchedulerEngine {
             let open = try await database.runs(
                 matching: RunQuery(statuses: [.pending, .running, .cancelling]), after: nil, limit: nil
             ).items
-            let wanted = Set(open.map(\.jobName)).union(jobs.keys)
+            let wanted = Set(open.map(\.jobName)).union(jobs.heldNames)
             for name in wanted { await ensureConsumers(name) }
-            for (name, list) in subscriptions where !wanted.contains(name) {
-                subscriptions[name] = nil
-                for subscription in list { await bus.unsubscribe(subscription) }
-            }
+            for name in jobs.subscribedNames where !wanted.contains(name) { await stopConsuming(name) }
         } catch {
             logger.failure("cannot list open runs", error)
         }

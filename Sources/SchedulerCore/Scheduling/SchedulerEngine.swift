@@ -49,11 +49,9 @@ public actor SchedulerEngine {
     public nonisolated let managerID: String
     let hostname: String
 
-    /// The jobs this instance holds the lock of, as last read.
-    var jobs: [String: Job] = [:]
-    var timers = TimerQueue()
-    /// Subscriptions by job name (its status and heartbeat queues), all yielding to `inboundSink`.
-    var subscriptions: [String: [Subscription]] = [:]
+    /// The jobs this instance holds the lock of, as last read, when each is next due, and which
+    /// jobs' queues it consumes (all yielding to `inboundSink`) and has declared.
+    var jobs: JobTable
     /// Every subscription's deliveries, read by one task: a task and a stream per queue would
     /// cost kilobytes per held job.
     nonisolated let inboundStream: AsyncStream<Delivery>
@@ -61,11 +59,11 @@ public actor SchedulerEngine {
     /// Wakes the inbox flusher; at most one wake-up waits.
     nonisolated let inboxWakeups: AsyncStream<Void>
     nonisolated let inboxWake: AsyncStream<Void>.Continuation
-    /// Jobs whose topology is declared on the bus.
-    var declared: Set<String> = []
     /// When the last heartbeat renewal that succeeded was sent, on this process's monotonic clock.
     var leaseRenewedAt: ContinuousClock.Instant?
     var lastChangeMarker: Int64?
+    /// Jobs held when freed memory was last handed back to the system.
+    var heldAtLastRelease = 0
     var stopping = false
     var claiming = false
     var inbox: [Inbound] = []
@@ -90,12 +88,13 @@ public actor SchedulerEngine {
         self.logger = logger
         self.hostname = hostname
         self.managerID = RunID.generate().hex
+        jobs = JobTable(managerID: managerID)
         (inboundStream, inboundSink) = AsyncStream<Delivery>.makeStream()
         (inboxWakeups, inboxWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Names of the jobs this instance holds now.
-    public var heldJobs: [String] { jobs.keys.sorted() }
+    public var heldJobs: [String] { jobs.heldNames.sorted() }
 
     /// Runs until cancelled (graceful shutdown), then releases every lock at once.
     public func run() async throws {
@@ -136,8 +135,7 @@ public actor SchedulerEngine {
 
     private func shutDown() async {
         stopping = true
-        for subscription in subscriptions.values.joined() { await bus.unsubscribe(subscription) }
-        subscriptions.removeAll()
+        for name in jobs.subscribedNames { await stopConsuming(name) }
         do {
             let released = try await database.releaseJobs(of: managerID, names: nil)
             try await database.removeManager(id: managerID)
@@ -145,7 +143,7 @@ public actor SchedulerEngine {
         } catch {
             logger.failure("could not release locks on shutdown", error)
         }
-        jobs.removeAll()
+        for name in jobs.heldNames { jobs[name] = nil }
     }
 
     /// Whether this instance may fire: its last renewal is younger than the lease timeout,

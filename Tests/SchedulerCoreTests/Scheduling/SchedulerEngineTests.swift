@@ -290,16 +290,4 @@ struct SchedulerEngineTests {
         #expect(try await h.database.job(named: "r1")?.managerId == nil)
         #expect(try await h.database.managers().isEmpty)
     }
-
-    @Test func theTimerQueueHandlesAHundredThousandJobs() {
-        var timers = TimerQueue()
-        for index in 0..<100_000 { timers.schedule("job-\(index)", at: Timestamp(milliseconds: Int64(index % 1000))) }
-        for index in stride(from: 0, to: 100_000, by: 2) { timers.schedule("job-\(index)", at: Timestamp(milliseconds: 5000)) }
-        #expect(timers.count == 100_000)
-        let due = timers.popDue(Timestamp(milliseconds: 999))
-        #expect(due.count == 50_000)
-        #expect(timers.nextDue() == Timestamp(milliseconds: 5000))
-        #expect(timers.popDue(Timestamp(milliseconds: 4999)).isEmpty)
-        #expect(timers.popDue(Timestamp(milliseconds: 5000)).count == 50_000)
-    }
 }

@@ -7,3 +7,8 @@ static inline size_t cmalloc_heap_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
 }
+
+/// Returns freed heap pages to the system (glibc keeps them resident otherwise).
+static inline void cmalloc_trim(void) {
+    malloc_trim(0);
+}
