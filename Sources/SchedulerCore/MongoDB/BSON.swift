@@ -13,6 +13,8 @@ enum BSON: Sendable, Equatable {
     case date(Int64)
     /// The 12 bytes of an ObjectId.
     case objectID([UInt8])
+    /// Binary data with its BSON subtype (4 is a UUID, as in a server session id).
+    case binary(subtype: UInt8, bytes: [UInt8])
     case null
     case document(BSONFields)
     case array([BSON])

@@ -62,6 +62,12 @@ final class BSONDocument {
                 var oid = bson_oid_t()
                 withUnsafeMutableBytes(of: &oid.bytes) { $0.copyBytes(from: bytes) }
                 return bson_append_oid(document, k, keyLength, &oid)
+            case .binary(let subtype, let bytes):
+                return bytes.withUnsafeBufferPointer {
+                    bson_append_binary(
+                        document, k, keyLength, bson_subtype_t(rawValue: UInt32(subtype)), $0.baseAddress,
+                        UInt32($0.count))
+                }
             case .document(let fields):
                 guard let child = try? BSONDocument(fields) else { return false }
                 return bson_append_document(document, k, keyLength, child.pointer)

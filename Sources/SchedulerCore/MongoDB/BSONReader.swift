@@ -43,6 +43,13 @@ enum BSONReader {
         case BSON_TYPE_OID:
             guard let oid = bson_iter_oid(iterator) else { return .null }
             return .objectID(withUnsafeBytes(of: oid.pointee.bytes) { Array($0) })
+        case BSON_TYPE_BINARY:
+            var subtype = bson_subtype_t(rawValue: 0)
+            var length: UInt32 = 0
+            var data: UnsafePointer<UInt8>? = nil
+            bson_iter_binary(iterator, &subtype, &length, &data)
+            let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: Int(length))) } ?? []
+            return .binary(subtype: UInt8(truncatingIfNeeded: subtype.rawValue), bytes: bytes)
         case BSON_TYPE_DOCUMENT, BSON_TYPE_ARRAY:
             let child = IteratorStorage()
             defer { child.release() }

@@ -1,10 +1,10 @@
 /// Fenced fires and the publish outbox (SPEC §5, §6).
 extension MongoDatabase {
-    /// One multi-document transaction for the whole batch, seven round trips however many
+    /// One multi-document transaction for the whole batch, eight round trips however many
     /// fires (fewer when nothing holds): the server's time, then in the transaction the
-    /// manager's lease, the batch's jobs, the runs that already hold a slot or id of the
-    /// batch, one `update` of every moved `nextRunAt`, one `insert` of every new run, and
-    /// the commit.
+    /// manager's lease, the batch's jobs, the runs that already hold an id and those that
+    /// hold a slot of the batch, one `update` of every moved `nextRunAt`, one `insert` of
+    /// every new run, and the commit.
     ///
     /// Decisions are made in Swift from documents read inside the transaction, which hold
     /// at commit: a writer that changed a job we write (a claim, a release, an API edit, a
@@ -17,16 +17,30 @@ extension MongoDatabase {
     ///
     /// The lease is read, not written: a custodian that deletes our manager document after
     /// our snapshot does not conflict with us, but nobody else can take a job without
-    /// writing its document, which does.
+    /// writing its document, which does. The transaction's server session is listed in the
+    /// manager's document first (one more round trip, the first time each pooled session is
+    /// used), since a process killed inside the transaction leaves its writes holding those
+    /// jobs until the server gives the transaction up (60 s on MongoDB): whoever finds the
+    /// manager dead ends its sessions (`killSessions`) before taking its jobs.
     public func recordFires(_ fires: [SlotFire], manager: String, leaseTimeout: Int) async throws -> [FireOutcome] {
         guard !fires.isEmpty else { return [] }
         let owners = BSON.identifierForms(manager)
         let outcomes = try await perform { session throws(DatabaseError) -> [FireOutcome] in
             // `hello` may not run inside a transaction; its time only needs to precede the read.
             let cutoff = try session.serverTime().adding(milliseconds: -Int64(leaseTimeout))
-            return try session.inTransaction(attempts: Self.transactionAttempts) { tx throws(DatabaseError) in
-                try Self.decideAndWrite(fires, tx, owners: owners, manager: manager, cutoff: cutoff)
+            let outcomes = try session.inTransaction(
+                attempts: Self.transactionAttempts,
+                announce: { session, id throws(DatabaseError) in
+                    try self.announce(session: id, of: manager, on: session)
+                }
+            ) { tx throws(DatabaseError) in
+                let outcomes = try Self.decideAndWrite(fires, tx, owners: owners, manager: manager, cutoff: cutoff)
+                self.beforeFireCommit.withLock { $0 }?()
+                return outcomes
             }
+            // A lost lease may mean our document was deleted and our listed sessions with it.
+            if outcomes.allSatisfy({ $0 == .lockLost }) { self.forgetAnnouncedSessions(of: manager) }
+            return outcomes
         }
         // Counted once, after the commit: aborted attempts wrote nothing.
         statistics.recordWrites(
@@ -126,25 +140,33 @@ extension MongoDatabase {
         ]
     }
 
-    /// The ids and slots of `runs` that stored runs hold already: one `find`.
+    /// The ids and slots of `runs` that stored runs hold already: two `find`s, by id and by
+    /// slot time. Not one `$or` with a branch per slot: SecantusDB answers an `$or` by testing
+    /// every branch against every run stored, seconds per batch once runs number thousands,
+    /// while `createdTime` and `_id` each have an index (the batch's slots share few times).
     private static func takenKeys(of runs: [Run], _ tx: MongoSession) throws(DatabaseError) -> TakenKeys {
         var keys = TakenKeys()
         guard !runs.isEmpty else { return keys }
-        var branches: [BSON] = [["_id": ["$in": .array(runs.map { .objectID($0.id) })]]]
-        // Only scheduled runs enter the slot index (its partial filter is `trigger: schedule`).
-        for run in runs where run.occupiesSlot {
-            branches.append([
-                "jobName": .string(run.jobName), "createdTime": .date(run.createdTime), "trigger": "schedule",
-            ])
-        }
-        let stored = try tx.find(
-            "runs", ["$or": .array(branches)], options: ["projection": ["jobName": 1, "createdTime": 1, "trigger": 1]])
-        for document in stored {
+        for document in try tx.find(
+            "runs", ["_id": ["$in": .array(runs.map { .objectID($0.id) })]], options: ["projection": ["_id": 1]])
+        {
             if let hex = document["_id"]?.objectIDHex { keys.ids.insert(hex) }
-            guard document["trigger"] == "schedule", let jobName = document["jobName"]?.stringValue,
-                case .date(let ms)? = document["createdTime"]
+        }
+        // Only scheduled runs enter the slot index (its partial filter is `trigger: schedule`).
+        let slotted = runs.filter(\.occupiesSlot)
+        guard !slotted.isEmpty else { return keys }
+        let wanted = Set(slotted.map { Slot(jobName: $0.jobName, createdTime: $0.createdTime.milliseconds) })
+        let filter: BSONFields = [
+            "createdTime": ["$in": .array(Set(wanted.map(\.createdTime)).sorted().map(BSON.date))],
+            "jobName": ["$in": .array(Set(wanted.map(\.jobName)).sorted().map(BSON.string))],
+            "trigger": "schedule",
+        ]
+        for document in try tx.find("runs", filter, options: ["projection": ["jobName": 1, "createdTime": 1]]) {
+            guard let jobName = document["jobName"]?.stringValue, case .date(let ms)? = document["createdTime"]
             else { continue }
-            keys.slots.insert(Slot(jobName: jobName, createdTime: ms))
+            // The filter is a cross product of names and times; only the batch's own pairs count.
+            let slot = Slot(jobName: jobName, createdTime: ms)
+            if wanted.contains(slot) { keys.slots.insert(slot) }
         }
         return keys
     }

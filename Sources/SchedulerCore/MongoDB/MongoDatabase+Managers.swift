@@ -2,8 +2,16 @@
 /// clock: either `$$NOW` inside an update pipeline or `hello`'s `localTime`, from which
 /// cutoffs are computed and compared with plain `$lt`/`$gte` (SecantusDB matches
 /// nothing when a filter's `$expr` compares a date with `$$NOW`).
+///
+/// A manager's document also lists the server sessions its fire transactions run in
+/// (`sessions`, UUIDs): a process killed inside a transaction leaves it open, holding the
+/// jobs it wrote against every other writer until the server gives it up (60 s on MongoDB
+/// and SecantusDB), so whoever finds a manager dead ends those sessions before it claims or
+/// releases the manager's jobs.
 extension MongoDatabase {
     public func registerManager(id: String, hostname: String) async throws {
+        // A new registration may follow the deletion of our document and of its session list.
+        forgetAnnouncedSessions(of: id)
         try await perform { session throws(DatabaseError) in
             // An update pipeline so the heartbeat is the server's `$$NOW`: one round trip.
             _ = try session.update(
@@ -54,7 +62,7 @@ extension MongoDatabase {
         let owner = BSON.identifier(manager)
         let documents = try await perform { session throws(DatabaseError) -> [BSONFields] in
             let now = try session.serverTime()
-            let live = try Self.liveManagerIDs(session, now: now, leaseTimeout: leaseTimeout)
+            let live = try self.liveManagerIDs(session, now: now, leaseTimeout: leaseTimeout)
             // A missing or null lock, the zero id (never a live manager's id) or a lock
             // naming a manager that is not live.
             let claimable: BSONFields = [
@@ -117,7 +125,7 @@ extension MongoDatabase {
     public func releaseJobsOfDeadManagers(leaseTimeout: Int) async throws -> Int {
         try await perform { session throws(DatabaseError) in
             let now = try session.serverTime()
-            let live = try Self.liveManagerIDs(session, now: now, leaseTimeout: leaseTimeout)
+            let live = try self.liveManagerIDs(session, now: now, leaseTimeout: leaseTimeout)
             // Any lock (the zero id included) that names no live manager.
             return try Self.unlock(session, ["managerId": ["$ne": nil, "$nin": .array(live)]])
         }
@@ -145,18 +153,73 @@ extension MongoDatabase {
         }
     }
 
-    /// The `_id`s of managers whose heartbeat is at most `leaseTimeout` ms old at `now`.
-    private static func liveManagerIDs(_ session: MongoSession, now: Timestamp, leaseTimeout: Int) throws(DatabaseError)
+    /// Lists the server session `id` in the document of `manager` unless this handle did so
+    /// already: one `update` the first time a pooled session runs a transaction for it.
+    func announce(session id: BSON, of manager: String, on session: MongoSession) throws(DatabaseError) {
+        guard case .binary(_, let bytes) = id else { return }
+        let key = AnnouncedSession(manager: manager, session: bytes)
+        guard !announcedSessions.withLock({ $0.contains(key) }) else { return }
+        let reply = try session.update(
+            "managers",
+            [["q": ["_id": ["$in": .array(BSON.identifierForms(manager))]], "u": ["$addToSet": ["sessions": id]]]])
+        // No document: the transaction will find no lease and write nothing.
+        guard (reply["n"]?.intValue ?? 0) > 0 else { return }
+        session.statistics.recordWrites(1)
+        announcedSessions.withLock { _ = $0.insert(key) }
+    }
+
+    func forgetAnnouncedSessions(of manager: String) {
+        announcedSessions.withLock { $0 = $0.filter { $0.manager != manager } }
+    }
+
+    /// The `_id`s of managers whose heartbeat is at most `leaseTimeout` ms old at `now`,
+    /// after ending the sessions listed by the others (see the extension's comment): one
+    /// `find`, plus a `killSessions` and an `update` when a dead manager lists sessions.
+    private func liveManagerIDs(_ session: MongoSession, now: Timestamp, leaseTimeout: Int) throws(DatabaseError)
         -> [BSON]
     {
-        let cutoff = now.adding(milliseconds: -Int64(leaseTimeout))
+        let cutoff = now.adding(milliseconds: -Int64(leaseTimeout)).milliseconds
         let documents = try session.find(
-            "managers", ["heartbeat": ["$gte": .date(cutoff)]], options: ["projection": ["_id": 1]])
-        // A job's lock may hold the id as an ObjectId or as its hex string.
-        return documents.compactMap { $0["_id"] }.flatMap { id -> [BSON] in
-            if let hex = id.objectIDHex { return [id, .string(hex)] }
-            return [id]
+            "managers", [:], options: ["projection": ["_id": 1, "heartbeat": 1, "sessions": 1]])
+        var live: [BSON] = []
+        var dead: [(id: BSON, sessions: [BSON])] = []
+        for document in documents {
+            guard let id = document["_id"] else { continue }
+            if case .date(let heartbeat)? = document["heartbeat"], heartbeat >= cutoff {
+                // A job's lock may hold the id as an ObjectId or as its hex string.
+                live.append(id)
+                if let hex = id.objectIDHex { live.append(.string(hex)) }
+            } else if let sessions = document["sessions"]?.arrayValue, !sessions.isEmpty {
+                dead.append((id, sessions))
+            }
         }
+        if !dead.isEmpty { try endSessions(of: dead, session) }
+        return live
+    }
+
+    /// Ends the listed sessions of dead managers (aborting any transaction they left open)
+    /// and takes them off their lists. A server that refuses `killSessions` (no privilege,
+    /// say) is logged and passed over: the claim then waits for the server to give the
+    /// transaction up, as it would without the lists.
+    private func endSessions(of dead: [(id: BSON, sessions: [BSON])], _ session: MongoSession)
+        throws(DatabaseError)
+    {
+        let sessions = dead.flatMap(\.sessions)
+        do {
+            _ = try session.command(
+                ["killSessions": .array(sessions.map { ["id": $0] })], "killSessions of dead managers")
+        } catch where !error.isUnavailable {
+            logger.warning(
+                "cannot end the sessions of dead managers; their jobs stay locked until the server ends them",
+                metadata: ["error": "\(error.message)"])
+            return
+        }
+        // Only the sessions ended here: a manager that wakes may have listed new ones.
+        _ = try session.update(
+            "managers",
+            dead.map { manager in
+                ["q": ["_id": manager.id], "u": ["$pullAll": ["sessions": .array(manager.sessions)]]]
+            }, ordered: false)
     }
 
     private static func unlock(_ session: MongoSession, _ filter: BSONFields) throws(DatabaseError) -> Int {

@@ -96,12 +96,21 @@ extension MongoDatabase {
 
     /// The filter for `query`; the `…Before` bounds are strict, and an unset time (null,
     /// absent or the original's year-1 date) never passes one.
+    ///
+    /// The field order matters to SecantusDB, which answers from the index of the filter's first
+    /// indexed field and tests the rest against every run that index yields: runs in unfinished
+    /// statuses are few, so asked for, they come first (an engine's query for its jobs' open runs
+    /// took 1.5 s with 7,000 runs stored when it started from the names, 0.09 s from the statuses).
+    /// MongoDB's planner does not care.
     static func filter(_ query: RunQuery) -> BSONFields {
         var filter = BSONFields()
-        if let names = query.jobNames { filter["jobName"] = ["$in": .array(names.map(BSON.string))] }
-        if let statuses = query.statuses {
-            filter["status"] = ["$in": .array(statuses.map { .string($0.rawValue) })]
+        let statuses = query.statuses.map { statuses in
+            BSON.document(["$in": .array(statuses.map { .string($0.rawValue) })])
         }
+        let unfinished = query.statuses.map { $0.allSatisfy { !$0.isFinal } } ?? false
+        if unfinished { filter["status"] = statuses }
+        if let names = query.jobNames { filter["jobName"] = ["$in": .array(names.map(BSON.string))] }
+        if !unfinished, let statuses { filter["status"] = statuses }
         if let trigger = query.trigger {
             // Documents of the original have no trigger: they were all scheduled.
             filter["trigger"] = trigger == .schedule ? ["$in": ["schedule", nil]] : .string(trigger.rawValue)

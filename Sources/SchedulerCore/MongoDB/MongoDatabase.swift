@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// The `Database` on MongoDB (or a server speaking its protocol) through libmongoc,
 /// with the original Go service's collections and document shapes (`jobs`, `runs`,
@@ -22,6 +23,19 @@ public final class MongoDatabase: Database {
     /// Threads, and so clients in use at once, per database handle. libmongoc's pool
     /// holds up to 100 clients by default, well above this.
     private static let threads = 8
+
+    /// The server sessions (manager id and session id) this handle has listed in a manager's
+    /// document: each is listed once, before its first transaction (see `announce`).
+    let announcedSessions = Mutex<Set<AnnouncedSession>>([])
+
+    struct AnnouncedSession: Hashable {
+        let manager: String
+        let session: [UInt8]
+    }
+
+    /// Runs inside each fire transaction after its writes, before the commit: tests freeze a
+    /// process there, as a kill or a pause would.
+    let beforeFireCommit = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Opens a pool on `connectionString` (a `mongodb://` URI; set
     /// `serverSelectionTimeoutMS` there to fail fast); nothing is connected until the

@@ -50,15 +50,23 @@ extension MongoSession {
     /// `body` again from the start, `attempts` times in all, then throws `.unavailable`.
     /// Any other error aborts and is rethrown. `body` must therefore make no decision
     /// outside what it reads in the transaction, and keep no state across attempts.
-    func inTransaction<T>(attempts: Int, _ body: (MongoSession) throws(DatabaseError) -> T) throws(DatabaseError)
-        -> T
-    {
+    ///
+    /// `announce` is given the server session's id (`lsid.id`, a UUID) before the first
+    /// attempt, outside the transaction, so that whoever finds this process dead can end a
+    /// transaction it left open (see `MongoDatabase.announce`).
+    func inTransaction<T>(
+        attempts: Int, announce: (MongoSession, BSON) throws(DatabaseError) -> Void = { _, _ in },
+        _ body: (MongoSession) throws(DatabaseError) -> T
+    ) throws(DatabaseError) -> T {
         var error = bson_error_t()
         guard let handle = mongoc_client_start_session(client, nil, &error) else {
             throw MongoError.map(error, operation: "start session")
         }
-        // Ends the server session too (and aborts a transaction still open).
+        // Returns the server session to the client's pool (aborting a transaction still open).
         defer { mongoc_client_session_destroy(handle) }
+        guard let lsid = mongoc_client_session_get_lsid(handle), let id = try BSONReader.fields(of: lsid)["id"]
+        else { throw DatabaseError.invalidDocument("a client session without an id") }
+        try announce(self, id)
         var last = DatabaseError.unavailable("no transaction attempt")
         for attempt in 0..<max(attempts, 1) {
             if attempt > 0 {

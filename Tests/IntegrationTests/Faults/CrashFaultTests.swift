@@ -75,6 +75,14 @@ func everyJobFired(_ database: any Database, _ names: Set<String>, since instant
     return fired.count == names.count
 }
 
+/// Whether `job` has fired a slot at or after `instant`: its `nextRunAt` moves only in the
+/// transaction that records the run (or the catch-up run) for the slots before it, so a slot at
+/// or after the instant has a run once `nextRunAt` is an interval past it.
+func firedSince(_ instant: Timestamp, _ job: Job, interval: Int64) -> Bool {
+    guard let next = job.nextRunAt else { return false }
+    return next.milliseconds(since: instant) >= interval
+}
+
 /// SPEC's promises under crashes and pauses, against the real daemons, broker and databases.
 extension BrokerTests {
 @Suite("Faults: crashes and pauses")
@@ -83,7 +91,7 @@ struct CrashFaultTests {
 
     /// Issue 10 (1): kill -9 the lease holder at random moments; the standby takes over within the
     /// lease + 5 s, and every slot has exactly one fate.
-    @Test(arguments: FaultPlan.current.crashBackends)
+    @Test(arguments: DaemonBackend.allCases)
     func killNineTheLeaseHolderAtRandomMoments(_ backend: DaemonBackend) async throws {
         let plan = FaultPlan.current
         let fixture = try await DaemonFixture(backend)
@@ -129,11 +137,12 @@ struct CrashFaultTests {
             fleet[holder].signal(SIGKILL)
             _ = try await fleet[holder].wait()
             let all = Set(names)
-            // Polled gently: the MongoDB-protocol server is slow, and the test must not be its main load.
+            // Polled gently: the MongoDB-protocol server is slow, and the test must not be its main
+            // load (paging through the runs at each poll was: 0.4 s of its time for each page).
             let took = try await poll(.seconds(60), "the standby to hold and fire every job", every: .milliseconds(500)) {
                 () async throws -> Double? in
-                guard Set(try await database.jobs(lockedBy: standby).map(\.name)) == all,
-                    try await everyJobFired(database, all, since: killedAt, interval: 1000)
+                let held = try await database.jobs(lockedBy: standby)
+                guard Set(held.map(\.name)) == all, held.allSatisfy({ firedSince(killedAt, $0, interval: 1000) })
                 else { return nil }
                 return Double(Timestamp.now.milliseconds(since: killedAt)) / 1000
             }

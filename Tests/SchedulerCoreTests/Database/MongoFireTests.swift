@@ -33,16 +33,30 @@ import TestSupport
 
     @Test func aHundredFiresAreOneTransaction() async throws {
         let (db, _, manager) = try await Self.jobs(100)
-        let before = db.statistics.roundTrips
+        var before = db.statistics.roundTrips
         let outcomes = try await db.recordFires(Self.fires(100), manager: manager, leaseTimeout: 60_000)
-        let roundTrips = db.statistics.roundTrips - before
-        print("MongoDB recordFires: \(roundTrips) round trips for a batch of 100 fires")
+        var roundTrips = db.statistics.roundTrips - before
+        print("MongoDB recordFires: \(roundTrips) round trips for a first batch of 100 fires")
         #expect(outcomes == Array(repeating: .recorded([.inserted]), count: 100))
-        // hello, lease, jobs, taken slots, update, insert, commit.
-        #expect(roundTrips == 7)
+        // hello, the session listed in the manager's document, lease, jobs, taken ids, taken
+        // slots, update, insert, commit.
+        #expect(roundTrips == 9)
         #expect(try await db.runs(matching: RunQuery(), after: nil, limit: nil).items.count == 100)
-        #expect(
-            try await db.jobs(lockedBy: manager).allSatisfy { $0.nextRunAt == Self.t0.adding(milliseconds: 60_000) })
+        let next = Self.t0.adding(milliseconds: 60_000)
+        #expect(try await db.jobs(lockedBy: manager).allSatisfy { $0.nextRunAt == next })
+
+        // The pooled session is listed once.
+        let again = (0..<100).map { index in
+            let job = String(format: "j%03d", index)
+            return SlotFire(
+                jobName: job, expectedNextRunAt: next, nextRunAt: next.adding(milliseconds: 60_000),
+                runs: [Run(jobName: job, status: .pending, createdTime: next)])
+        }
+        before = db.statistics.roundTrips
+        #expect(try await db.recordFires(again, manager: manager, leaseTimeout: 60_000).count == 100)
+        roundTrips = db.statistics.roundTrips - before
+        print("MongoDB recordFires: \(roundTrips) round trips for a second batch of 100 fires")
+        #expect(roundTrips == 8)
     }
 
     @Test func takenSlotsAndIdsAreAnsweredWithoutAbortingTheBatch() async throws {
@@ -133,5 +147,59 @@ import TestSupport
             leaseTimeout: 60_000)
         #expect(outcomes == [.recorded([])])
         #expect(try await db.job(named: "legacy")?.nextRunAt == Self.t0)
+    }
+}
+
+/// A process killed or paused inside a fire transaction leaves it open on the server, its
+/// writes holding the jobs against every other writer until the server gives it up (60 s).
+@Suite struct MongoAbandonedTransactionTests {
+    @Test func aManagerDeadInsideAFireTransactionDoesNotHoldItsJobs() async throws {
+        let (db, name) = try await MongoDatabaseTests.open()
+        let url = try requiredEnvironment("SIMPLE_SCHEDULER_TEST_MONGODB_URL")
+        let rival = try MongoDatabase(connectionString: url, databaseName: name, logger: Logger(label: "test"))
+        let (frozen, survivor) = (RunID.generate().hex, RunID.generate().hex)
+        try await db.registerManager(id: frozen, hostname: "frozen")
+        let t0 = MongoDatabaseTests.t0
+        for index in 0..<3 {
+            try await db.createJob(Job(name: "job\(index)", nextRunAt: t0, interval: 60_000))
+        }
+        let lease = 1_000
+        #expect(try await db.claimJobs(for: frozen, limit: nil, leaseTimeout: lease).count == 3)
+
+        // The frozen manager's batch stops after its writes, before its commit.
+        let inside = DispatchSemaphore(value: 0)
+        let wake = DispatchSemaphore(value: 0)
+        db.beforeFireCommit.withLock { hook in
+            hook = {
+                inside.signal()
+                wake.wait()
+            }
+        }
+        let fires = (0..<3).map { index in
+            SlotFire(
+                jobName: "job\(index)", expectedNextRunAt: t0, nextRunAt: t0.adding(milliseconds: 60_000),
+                runs: [Run(jobName: "job\(index)", status: .pending, createdTime: t0)])
+        }
+        let frozenFires = Task { try await db.recordFires(fires, manager: frozen, leaseTimeout: lease) }
+        await Task.detached { inside.wait() }.value
+        db.beforeFireCommit.withLock { $0 = nil }
+
+        // Its lease runs out; a live instance takes its jobs at once, not after the server
+        // gives the open transaction up (each write would time out first, after 10 s).
+        try await rival.registerManager(id: survivor, hostname: "survivor")
+        try await Task.sleep(for: .milliseconds(lease + 500))
+        try await rival.renewManager(id: survivor)
+        let started = ContinuousClock.now
+        let claimed = try await rival.claimJobs(for: survivor, limit: nil, leaseTimeout: lease)
+        let took = ContinuousClock.now - started
+        #expect(claimed.map(\.name) == ["job0", "job1", "job2"])
+        #expect(took < .seconds(5), "the claim took \(took)")
+        #expect(claimed.allSatisfy { $0.nextRunAt == t0 }, "the frozen batch's moves were not committed")
+
+        // When it wakes, the frozen manager's commit fails and it writes nothing.
+        wake.signal()
+        #expect(try await frozenFires.value == Array(repeating: .lockLost, count: 3))
+        #expect(try await rival.runs(matching: RunQuery(), after: nil, limit: nil).items.isEmpty)
+        #expect(try await rival.jobs(lockedBy: survivor).count == 3)
     }
 }
