@@ -87,7 +87,7 @@ struct JobTable: Sendable {
 
     /// Held jobs are reconstructed with this holder.
     let managerID: String
-    private var index: [String: Int32] = [:]
+    private var index = NameIndex()
     private var records: [Record?] = []
     private var freeSlots: [Int32] = []
     /// Due times, stale entries skipped when they surface: an entry counts while its slot's
@@ -106,7 +106,7 @@ struct JobTable: Sendable {
     /// The held job named `name`; setting `nil` stops holding it (and unschedules it).
     subscript(name: String) -> Job? {
         get {
-            guard let slot = index[name], let held = records[Int(slot)]!.job else { return nil }
+            guard let slot = index.slot(of: name, in: records), let held = records[Int(slot)]!.job else { return nil }
             return held.job(named: name, managerId: managerID)
         }
         set {
@@ -121,7 +121,7 @@ struct JobTable: Sendable {
 
     /// Moves a held job's `nextRunAt` after a fire, returning the job as it is now.
     mutating func setNextRunAt(_ nextRunAt: Timestamp?, of name: String) -> Job? {
-        guard let slot = index[name], records[Int(slot)]!.job != nil else { return nil }
+        guard let slot = index.slot(of: name, in: records), records[Int(slot)]!.job != nil else { return nil }
         records[Int(slot)]!.job!.nextRunAt = nextRunAt?.milliseconds ?? HeldJob.never
         return self[name]
     }
@@ -137,7 +137,7 @@ struct JobTable: Sendable {
     }
 
     func isHeld(_ name: String) -> Bool {
-        index[name].map { records[Int($0)]!.job != nil } ?? false
+        index.slot(of: name, in: records).map { records[Int($0)]!.job != nil } ?? false
     }
 
     // MARK: Due times
@@ -145,7 +145,7 @@ struct JobTable: Sendable {
     /// Schedules `name` at `due`, replacing its earlier time; `nil` unschedules it. Only known
     /// jobs are scheduled.
     mutating func schedule(_ name: String, at due: Timestamp?) {
-        guard let slot = index[name] else { return }
+        guard let slot = index.slot(of: name, in: records) else { return }
         let milliseconds = due?.milliseconds ?? Record.unscheduled
         let previous = records[Int(slot)]!.due
         guard previous != milliseconds else { return }
@@ -183,7 +183,7 @@ struct JobTable: Sendable {
 
     /// The status and heartbeat subscription ids of `name`.
     func subscriptions(of name: String) -> (status: Int, heartbeat: Int)? {
-        index[name].flatMap { records[Int($0)]!.subscriptions }
+        index.slot(of: name, in: records).flatMap { records[Int($0)]!.subscriptions }
     }
 
     mutating func setSubscriptions(_ ids: (status: Int, heartbeat: Int)?, of name: String) {
@@ -196,7 +196,7 @@ struct JobTable: Sendable {
     }
 
     func isDeclared(_ name: String) -> Bool {
-        index[name].map { records[Int($0)]!.declared } ?? false
+        index.slot(of: name, in: records).map { records[Int($0)]!.declared } ?? false
     }
 
     /// Remembers that `name`'s topology is declared, while the table knows the job; a job
@@ -211,7 +211,7 @@ struct JobTable: Sendable {
     /// frees the record when nothing is left in it.
     private mutating func update(_ name: String, create: Bool, _ change: (inout Record) -> Void) {
         let slot: Int32
-        if let existing = index[name] {
+        if let existing = index.slot(of: name, in: records) {
             slot = existing
         } else {
             guard create else { return }
@@ -222,17 +222,82 @@ struct JobTable: Sendable {
                 slot = Int32(records.count)
                 records.append(Record(name: name))
             }
-            index[name] = slot
+            index.insert(slot, in: records)
         }
         let wasHeld = records[Int(slot)]!.job != nil
         change(&records[Int(slot)]!)
         heldCount += (records[Int(slot)]!.job != nil ? 1 : 0) - (wasHeld ? 1 : 0)
         if records[Int(slot)]!.isEmpty {
             if records[Int(slot)]!.due != Record.unscheduled { scheduled -= 1 }
+            index.remove(slot, in: records)
             records[Int(slot)] = nil
-            index[name] = nil
             freeSlots.append(slot)
         }
+    }
+
+    /// The slot of each record by name: open addressing with linear probing over record slots,
+    /// the names read from the records themselves, at most half full. A `[String: Int32]` kept
+    /// every name a second time, about 50 bytes per job; this costs 8 to 16.
+    private struct NameIndex: Sendable {
+        private var buckets: [Int32] = []
+        private var count = 0
+        private static let empty: Int32 = -1
+
+        func slot(of name: String, in records: [Record?]) -> Int32? {
+            guard !buckets.isEmpty else { return nil }
+            let mask = buckets.count - 1
+            var position = Self.home(name, mask)
+            while true {
+                let slot = buckets[position]
+                if slot == Self.empty { return nil }
+                if records[Int(slot)]!.name == name { return slot }
+                position = (position + 1) & mask
+            }
+        }
+
+        /// Indexes `slot`, whose record (not yet indexed) is in `records`.
+        mutating func insert(_ slot: Int32, in records: [Record?]) {
+            count += 1
+            guard count * 2 <= buckets.count else {
+                // Rebuilt at twice the size, the new record with the others.
+                buckets = Array(repeating: Self.empty, count: max(16, buckets.count * 2))
+                for (slot, record) in records.enumerated() where record != nil { place(Int32(slot), records) }
+                return
+            }
+            place(slot, records)
+        }
+
+        /// Removes `slot`, whose record is still in `records`.
+        mutating func remove(_ slot: Int32, in records: [Record?]) {
+            let mask = buckets.count - 1
+            var hole = Self.home(records[Int(slot)]!.name, mask)
+            while buckets[hole] != slot { hole = (hole + 1) & mask }
+            // Backward-shift deletion: later entries of the probe run move into the hole when
+            // the hole lies between their home bucket and where they are, so no lookup that
+            // passes the hole ends early.
+            var next = hole
+            while true {
+                next = (next + 1) & mask
+                let moving = buckets[next]
+                if moving == Self.empty { break }
+                let home = Self.home(records[Int(moving)]!.name, mask)
+                if (next - home) & mask >= (next - hole) & mask {
+                    buckets[hole] = moving
+                    hole = next
+                }
+            }
+            buckets[hole] = Self.empty
+            count -= 1
+        }
+
+        private mutating func place(_ slot: Int32, _ records: [Record?]) {
+            let mask = buckets.count - 1
+            var position = Self.home(records[Int(slot)]!.name, mask)
+            while buckets[position] != Self.empty { position = (position + 1) & mask }
+            buckets[position] = slot
+        }
+
+        private static func home(_ name: String, _ mask: Int) -> Int { name.hashValue & mask }
     }
 
     private mutating func dropStale() {

@@ -27,27 +27,35 @@ extension SchedulerEngine {
         guard leaseIsLive, !claiming else { return }
         claiming = true
         defer { claiming = false }
-        var room: Int?
-        if let maxJobs = settings.maxJobs {
-            room = maxJobs - jobs.heldCount
-            guard room! > 0 else { return }
-        }
-        do {
-            let claimed = try await database.claimJobs(
-                for: managerID, limit: room, leaseTimeout: settings.heartbeatTimeout)
-            // Every claimed job is scheduled before any topology is declared: declaring takes the
-            // broker milliseconds per job, and a large claim (a failover) must not delay firing.
-            for job in claimed {
-                logger.info("claimed job", metadata: ["job.name": "\(job.name)"])
-                hold(job)
-                jobs.schedule(job.name, at: Self.fireTime(job))
+        var room = settings.maxJobs.map { $0 - jobs.heldCount } ?? Int.max
+        // In batches, so that taking over 100,000 jobs never reads them all into memory at once.
+        var claimed: [String] = []
+        while room > 0 {
+            let limit = min(room, Self.claimBatch)
+            do {
+                let batch = try await database.claimJobs(
+                    for: managerID, limit: limit, leaseTimeout: settings.heartbeatTimeout)
+                for job in batch {
+                    logger.info("claimed job", metadata: ["job.name": "\(job.name)"])
+                    hold(job)
+                    jobs.schedule(job.name, at: Self.fireTime(job))
+                    claimed.append(job.name)
+                }
+                guard batch.count == limit, leaseIsLive else { break }
+                room -= batch.count
+            } catch {
+                logger.failure("cannot claim jobs", error)
+                break
             }
-            for job in claimed where jobs.isHeld(job.name) { await ensureConsumers(job.name) }
-        } catch {
-            logger.failure("cannot claim jobs", error)
         }
+        // Every claimed job is scheduled before any topology is declared: declaring takes the
+        // broker milliseconds per job, and a large claim (a failover) must not delay firing.
+        for name in claimed where jobs.isHeld(name) { await ensureConsumers(name) }
         releaseFreedMemoryAfterLargeChanges()
     }
+
+    /// Jobs read per claim from the database; a claim repeats while batches come back full.
+    static let claimBatch = 1000
 
     /// glibc keeps freed heap pages resident. When the held set has grown or shrunk by 1,000 jobs
     /// since the last time (a start-up, a failover, a hand-over), the job table's outgrown buffers

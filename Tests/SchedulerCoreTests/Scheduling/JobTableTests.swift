@@ -69,6 +69,32 @@ struct JobTableTests {
         #expect(table.popDue(Timestamp(milliseconds: 10)).sorted() == ["b", "c"], "each due job once")
     }
 
+    /// The name index against a `Set` through random holds and drops: every held name is found,
+    /// every dropped one is not (probe runs survive deletions and growth).
+    @Test func namesAreFoundThroughRandomHoldsAndDropsAsInASet() {
+        var table = JobTable(managerID: "m")
+        var model = Set<String>()
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<60_000 {
+            let name = "j\(Int.random(in: 0..<5_000, using: &generator))"
+            if model.contains(name) && step % 3 != 0 {
+                table[name] = nil
+                model.remove(name)
+            } else {
+                table[name] = Job(name: name, interval: 1000)
+                model.insert(name)
+            }
+            if step % 10_000 == 0 {
+                #expect((0..<5_000).allSatisfy { table.isHeld("j\($0)") == model.contains("j\($0)") })
+            }
+        }
+        #expect(table.heldCount == model.count)
+        #expect(Set(table.heldNames) == model)
+        #expect((0..<5_000).allSatisfy { table.isHeld("j\($0)") == model.contains("j\($0)") })
+        for name in model { table[name] = nil }
+        #expect(table.isEmpty && table.heldNames.isEmpty && !table.isHeld("j1"))
+    }
+
     @Test func onlyKnownJobsAreScheduledOrDeclared() {
         var table = JobTable(managerID: "m")
         table.schedule("ghost", at: Timestamp(milliseconds: 1))

@@ -41,6 +41,26 @@ struct SchedulerEngineTests {
         try await h.stop()
     }
 
+    /// A claim reads at most `claimBatch` jobs at a time but repeats within the same round, and
+    /// keeps to SIMPLE_SCHEDULER_MAX_JOBS across its batches.
+    @Test func oneClaimRoundTakesEveryClaimableJobInBatchesUpToTheMaximum() async throws {
+        let maximum = 2 * SchedulerEngine.claimBatch + 100
+        var settings = EngineHarness.settings
+        settings.maxJobs = maximum
+        let h = EngineHarness(settings: settings)
+        for index in 0..<(3 * SchedulerEngine.claimBatch) {
+            try await h.database.createJob(Job(name: "j\(index)", nextRunAt: .test(3600), interval: 60_000))
+        }
+        try await h.start()
+        // The clock stands still: only the claim at start-up has run.
+        try await eventually { await h.engine.heldJobs.count == maximum }
+        let manager = try await h.database.managers()[0].id
+        #expect(try await h.database.jobs(lockedBy: manager).count == maximum)
+        try await h.advance(to: 5)
+        #expect(await h.engine.heldJobs.count == maximum)
+        try await h.stop()
+    }
+
     @Test func aOneShotJobFiresOnceAndADisabledJobNever() async throws {
         let h = EngineHarness()
         try await h.database.createJob(Job(name: "once", nextRunAt: .test(1)))
