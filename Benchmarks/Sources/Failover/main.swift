@@ -19,7 +19,7 @@ let binary = arguments[1]
 let amqp = arguments[2]
 let directory = arguments[3]
 let trials = arguments.count > 4 ? Int(arguments[4]) ?? 20 : 20
-let jobCount = arguments.count > 5 ? Int(arguments[5]) ?? 200 : 200
+let jobCount = arguments.count > 5 ? Int(arguments[5]) ?? 1000 : 1000
 let leaseTimeout: Int64 = 3000
 var logger = Logger(label: "bench")
 logger.logLevel = .error
@@ -112,5 +112,5 @@ for trial in 0..<trials {
     print(#"{"metric":"failover_trial","trial":\#(trial),"unit":"s","value":\#(takeover.map { String(format: "%.2f", $0) } ?? "null"),"orphaned_jobs":\#(victimJobs.count)}"#)
 }
 let worst = takeovers.max() ?? -1
-print(#"{"metric":"failover_takeover_worst","unit":"s","value":\#(String(format: "%.2f", worst)),"n":\#(trials),"completed_trials":\#(takeovers.count),"lease_timeout_s":\#(leaseTimeout / 1000),"duplicate_slots":\#(duplicates),"lost_slots":\#(lost),"median":\#(String(format: "%.2f", takeovers.sorted()[takeovers.count / 2]))}"#)
+print(#"{"metric":"failover_takeover_worst","unit":"s","value":\#(String(format: "%.2f", worst)),"n":\#(trials),"completed_trials":\#(takeovers.count),"jobs":\#(jobCount),"lease_timeout_s":\#(leaseTimeout / 1000),"duplicate_slots":\#(duplicates),"lost_slots":\#(lost),"median":\#(String(format: "%.2f", takeovers.sorted()[takeovers.count / 2]))}"#)
 exit(0)
