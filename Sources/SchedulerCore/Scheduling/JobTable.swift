@@ -123,7 +123,8 @@ struct JobTable: Sendable {
     mutating func setNextRunAt(_ nextRunAt: Timestamp?, of name: String) -> Job? {
         guard let slot = index.slot(of: name, in: records), records[Int(slot)]!.job != nil else { return nil }
         records[Int(slot)]!.job!.nextRunAt = nextRunAt?.milliseconds ?? HeldJob.never
-        return self[name]
+        // The slot found above, not a second lookup: this runs once per fire.
+        return records[Int(slot)]!.job!.job(named: name, managerId: managerID)
     }
 
     var isEmpty: Bool { heldCount == 0 }
