@@ -55,6 +55,9 @@ import Testing
         let id = generated.headers["X-Request-Id"] ?? ""
         #expect(id.count == 16 && id != "bad id with spaces")
         #expect(text(generated) == id)
+        let ids = Set(Array(repeating: "", count: 50).map { _ in Application.requestID(from: nil) })
+        #expect(ids.count == 50)
+        #expect(ids.allSatisfy { $0.utf8.count == 16 && $0.utf8.allSatisfy { "0123456789abcdef".utf8.contains($0) } })
     }
 
     @Test func scopedRoutesNeedATokenWithEveryScope() async {

@@ -42,6 +42,46 @@ import Testing
         await server.shutdown()
     }
 
+    @Test func aClientThatPipelinesPastTheReadAheadCapIsAnsweredInFull() async throws {
+        // 2,000 requests (~90 KiB) sent while the first is with the handler: the socket is read
+        // ahead up to the cap, then not until the answer is out; nothing is lost or reordered.
+        let server = try Self.server(handler: { request in
+            if request.target == "/slow/0" { try? await Task.sleep(for: .milliseconds(200)) }
+            return HTTPResponse(status: .ok, body: Array(request.target.utf8))
+        })
+        let client = try await RawClient(port: server.port)
+        let count = 2000
+        let requests = (0..<count).map { "GET /\($0 == 0 ? "slow/" : "")\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }
+        let sender = Task { try await client.send(requests.joined()) }
+        var texts: [String] = []
+        for _ in 0..<count { texts.append(try await client.response().text) }
+        try await sender.value
+        #expect(texts == ["/slow/0"] + (1..<count).map { "/\($0)" })
+        await server.shutdown()
+    }
+
+    @Test func aClientThatShutsDownItsSideGetsEveryAnswerThenTheClose() async throws {
+        // The end of input arrives while the first request is still with the handler.
+        let server = try Self.server(handler: { request in
+            try? await Task.sleep(for: .milliseconds(100))
+            return HTTPResponse(status: .ok, body: Array(request.target.utf8))
+        })
+        let client = try await RawClient(port: server.port)
+        try await client.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.shutdownWrite()
+        #expect(try await client.response().text == "/one")
+        #expect(try await client.response().text == "/two")
+        #expect(try await client.isClosedByServer())
+        try await eventually { server.openConnections == 0 }
+
+        // A request cut short by the end of input is not answered; the connection just closes.
+        let partial = try await RawClient(port: server.port)
+        try await partial.send("GET /cut HTTP/1.1\r\nHo")
+        partial.shutdownWrite()
+        #expect(try await partial.isClosedByServer())
+        await server.shutdown()
+    }
+
     @Test func honoursConnectionCloseAndHTTP10() async throws {
         let server = try Self.server()
         let closing = try await RawClient(port: server.port)

@@ -90,9 +90,11 @@ public struct Application: Sendable {
         {
             return header
         }
+        // One 64-bit draw (one getrandom call) gives all 16 hex digits.
         var generator = SystemRandomNumberGenerator()
+        let bits: UInt64 = generator.next()
         let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<16).map { _ in hex[Int(generator.next() & 0xF)] }, as: UTF8.self)
+        return String(decoding: (0..<16).map { hex[Int((bits >> ($0 * 4)) & 0xF)] }, as: UTF8.self)
     }
 
     private static func path(of target: String) -> Substring {

@@ -38,6 +38,9 @@ public struct HTTPRequestParser: Sendable {
         return false
     }
 
+    /// Bytes received and not yet taken by `next()`: what a client sent ahead of its answer.
+    public var unparsedCount: Int { buffer.count - start }
+
     /// A head has been read whose body has not fully arrived and which asked for `100 Continue`.
     public var awaitsContinue: Bool {
         guard let head, head.expectsContinue else { return false }

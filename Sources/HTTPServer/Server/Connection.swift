@@ -6,7 +6,8 @@ final class Connection {
         /// Reading the next request (or idle between requests).
         case reading
         /// A request is with the handler; nothing more is parsed until its response is queued, so
-        /// pipelined requests are answered in order.
+        /// pipelined requests are answered in order. The socket is still read (up to a cap), so a
+        /// request/response cycle does not change the epoll interest twice.
         case handling
         /// The last response is being written; then the connection closes.
         case closing
@@ -25,6 +26,9 @@ final class Connection {
     /// When the first byte of the request being read arrived.
     var requestStarted: Int64?
     var sentContinue = false
+    /// The client shut down its sending side: what it sent is still answered, then the
+    /// connection closes.
+    var inputClosed = false
     /// The interest registered with epoll, to skip redundant `epoll_ctl` calls.
     var interest: UInt32 = 0
     var registered = false

@@ -20,12 +20,18 @@ final class EventLoop: @unchecked Sendable {
 
     private static let listenerID: UInt64 = 0
     private static let wakeID: UInt64 = 1
+    /// How much a client may send ahead (pipelined requests) while one of its requests is with the
+    /// handler; over it, its socket is not read until the answer is out.
+    private static let readAheadLimit = 64 * 1024
 
     private let core: ServerCore
     private let epollFD: Int32
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let mailbox = Mutex<[Message]>([])
+    /// A wake byte is in the pipe (or about to be): later posts skip the write, so a loop busy with
+    /// many responses is woken once, not once per response.
+    private let wakePending = Atomic<Bool>(false)
     private var connections: [UInt64: Connection] = [:]
     private var draining = false
     private var stopping = false
@@ -57,6 +63,7 @@ final class EventLoop: @unchecked Sendable {
     /// Hands `message` to the loop from any thread.
     func post(_ message: Message) {
         mailbox.withLock { $0.append(message) }
+        guard !wakePending.exchange(true, ordering: .sequentiallyConsistent) else { return }
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)  // a full pipe already means "wake up"
     }
@@ -123,37 +130,58 @@ final class EventLoop: @unchecked Sendable {
             guard connections[connection.id] != nil else { return }
         }
         if events & (CLINUX_EPOLLIN | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
-            guard connection.phase == .reading else {
-                // No read interest while handling: only a hang-up or error gets here.
+            guard connection.phase != .closing, !connection.inputClosed else {
+                // No read interest here: only a hang-up or an error gets here.
                 closeConnection(connection)
                 return
             }
-            guard readAvailable(connection, now: now) else {
+            // While a request is with the handler, one read per wake: what arrives is buffered
+            // for later, bounded by `readAheadLimit`.
+            switch readAvailable(connection, reads: connection.phase == .reading ? 4 : 1, now: now) {
+            case .failed:
                 closeConnection(connection)
                 return
+            case .closed:
+                connection.inputClosed = true
+            case .open:
+                break
             }
-            process(connection, now: now)
+            if connection.phase == .reading {
+                process(connection, now: now)
+                closeIfFinished(connection)
+            } else {
+                updateInterest(connection)
+            }
         }
     }
 
-    /// Reads what the socket has (bounded per wake, for fairness). `false` when the peer closed
-    /// or the socket failed.
-    private func readAvailable(_ connection: Connection, now: Int64) -> Bool {
-        for _ in 0..<4 {
+    enum ReadResult { case open, closed, failed }
+
+    /// Reads what the socket has, at most `reads` times (for fairness). `.closed` when the peer
+    /// shut down its side (what it sent before is kept), `.failed` when the socket failed.
+    private func readAvailable(_ connection: Connection, reads: Int, now: Int64) -> ReadResult {
+        for _ in 0..<reads {
             let count = scratch.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 connection.parser.append(scratch[0..<count])
                 connection.lastActivity = now
-                if count < scratch.count { return true }
+                if count < scratch.count { return .open }
             } else if count == 0 {
-                return false
+                return .closed
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                return true
+                return .open
             } else if errno != EINTR {
-                return false
+                return .failed
             }
         }
-        return true
+        return .open
+    }
+
+    /// A client that shut down its side is closed once everything it sent is answered.
+    private func closeIfFinished(_ connection: Connection) {
+        if connection.inputClosed && connection.phase == .reading && !connection.hasPendingOutput {
+            closeConnection(connection)
+        }
     }
 
     /// Takes the next complete request, if any, and hands it to the handler.
@@ -216,7 +244,10 @@ final class EventLoop: @unchecked Sendable {
             } else {
                 updateInterest(connection)
                 // Pipelined requests may already be buffered.
-                if connection.phase == .reading { process(connection, now: now) }
+                if connection.phase == .reading {
+                    process(connection, now: now)
+                    closeIfFinished(connection)
+                }
             }
         }
     }
@@ -224,8 +255,11 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Messages, timeouts, closing
 
     private func takeMessages(now: Int64) {
-        // Empty the wake pipe into the read buffer, which holds nothing between reads.
-        while scratch.withUnsafeMutableBytes({ read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
+        // Empty the wake pipe into the read buffer (which holds nothing between reads), then
+        // re-arm `post`, then take the mailbox: in this order a post racing with us either lands
+        // in this batch or writes a new wake byte.
+        _ = scratch.withUnsafeMutableBytes { read(wakeRead, $0.baseAddress, $0.count) }
+        wakePending.store(false, ordering: .sequentiallyConsistent)
         let messages = mailbox.withLock { messages in
             defer { messages.removeAll(keepingCapacity: true) }
             return messages
@@ -269,7 +303,13 @@ final class EventLoop: @unchecked Sendable {
 
     private func updateInterest(_ connection: Connection) {
         var wanted: UInt32 = 0
-        if connection.phase == .reading && !connection.hasPendingOutput { wanted |= CLINUX_EPOLLIN }
+        let wantsInput =
+            switch connection.phase {
+            case .reading: true
+            case .handling: connection.parser.unparsedCount < Self.readAheadLimit
+            case .closing: false
+            }
+        if wantsInput && !connection.inputClosed && !connection.hasPendingOutput { wanted |= CLINUX_EPOLLIN }
         if connection.hasPendingOutput { wanted |= CLINUX_EPOLLOUT }
         if !connection.registered {
             register(connection.fd, id: connection.id, events: wanted)
