@@ -77,7 +77,7 @@ let engine = SchedulerEngine(
     settings: SchedulerEngine.Settings(heartbeatInterval: 1000, heartbeatTimeout: 30_000, cleanupInterval: 600_000),
     logger: logger)
 let task = Task { try await engine.run() }
-while await engine.heldJobs.count < count { try await Task.sleep(for: .milliseconds(100)) }
+while await engine.heldJobCount < count { try await Task.sleep(for: .milliseconds(100)) }
 let ready = Timestamp.now
 guard ready < due else {
     print(#"{"metric":"dispatch_burst","error":"setup took longer than the allowance; raise it"}"#)

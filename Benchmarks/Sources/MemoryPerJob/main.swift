@@ -74,7 +74,7 @@ try await settle()
 measurements.append((0, residentBytes(), heapInUse()))
 for (index, target) in targets.enumerated() {
     try await createJobs((index == 0 ? 0 : targets[index - 1])..<target)
-    while await engine.heldJobs.count < target { try await Task.sleep(for: .milliseconds(200)) }
+    while await engine.heldJobCount < target { try await Task.sleep(for: .milliseconds(200)) }
     try await settle()
     measurements.append((target, residentBytes(), heapInUse()))
 }

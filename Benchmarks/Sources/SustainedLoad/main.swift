@@ -66,7 +66,7 @@ let engine = SchedulerEngine(
     settings: SchedulerEngine.Settings(heartbeatInterval: 1000, heartbeatTimeout: 30_000, cleanupInterval: 600_000),
     logger: logger)
 let task = Task { try await engine.run() }
-while await engine.heldJobs.count < jobs { try await Task.sleep(for: .milliseconds(100)) }
+while await engine.heldJobCount < jobs { try await Task.sleep(for: .milliseconds(100)) }
 guard Timestamp.now < start else {
     print(#"{"metric":"sustained","error":"setup took longer than the allowance"}"#)
     exit(1)

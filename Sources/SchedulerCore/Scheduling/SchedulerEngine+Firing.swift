@@ -203,8 +203,12 @@ extension SchedulerEngine {
         let fence = markSequence
         marked = marked.filter { $0.value > fence }
         do {
-            let runs = try await database.unpublishedRuns(jobNames: jobs.heldNames)
-            await publish(runs.filter { marked[PublishedAction(id: $0.id, status: $0.status, attempt: $0.attempt)] == nil })
+            // The whole outbox, filtered here: it is near empty, while a list of held names (sent
+            // to the database every second) grows with the jobs held.
+            let runs = try await database.unpublishedRuns(jobNames: nil)
+            await publish(runs.filter {
+                jobs.isHeld($0.jobName) && marked[PublishedAction(id: $0.id, status: $0.status, attempt: $0.attempt)] == nil
+            })
         } catch {
             logger.failure("cannot read the outbox", error)
         }

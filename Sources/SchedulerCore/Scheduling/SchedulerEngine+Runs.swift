@@ -53,14 +53,17 @@ extension SchedulerEngine {
 
     /// Start, execution and heartbeat timeouts, and cancels nobody answered (SPEC §3, §4).
     func cleanUpRuns() async {
-        await followNonFinalRuns()
-        guard !jobs.isEmpty else { return }
         do {
-            let now = try await database.now()
+            // The clock before the list: a heartbeat landing in between makes a run look
+            // younger, never older.
+            let now = jobs.isEmpty ? nil : try await database.now()
+            // Every instance's open runs, one read for both uses: there are as many as runs in
+            // flight, while a list of held names to filter by would grow with the jobs held.
             let open = try await database.runs(
-                matching: RunQuery(jobNames: jobs.heldNames, statuses: [.pending, .running, .cancelling]),
-                after: nil, limit: nil
+                matching: RunQuery(statuses: [.pending, .running, .cancelling]), after: nil, limit: nil
             ).items
+            await follow(openRuns: open)
+            guard let now else { return }
             var transitions: [RunTransition] = []
             var resets: [Run] = []
             var byID: [RunID: Run] = [:]
@@ -113,19 +116,12 @@ extension SchedulerEngine {
         }
     }
 
-    /// Keeps consuming the queues of every job that has runs not yet final, held or not
-    /// (disabled, deleted, handed over), and stops consuming the others (SPEC §5).
-    func followNonFinalRuns() async {
-        do {
-            let open = try await database.runs(
-                matching: RunQuery(statuses: [.pending, .running, .cancelling]), after: nil, limit: nil
-            ).items
-            let wanted = Set(open.map(\.jobName)).union(jobs.heldNames)
-            for name in wanted { await ensureConsumers(name) }
-            for name in jobs.subscribedNames where !wanted.contains(name) { await stopConsuming(name) }
-        } catch {
-            logger.failure("cannot list open runs", error)
-        }
+    /// Keeps consuming the queues of every job that has runs not yet final (`openRuns`), held or
+    /// not (disabled, deleted, handed over), and stops consuming the others (SPEC §5).
+    func follow(openRuns: [Run]) async {
+        let wanted = Set(openRuns.map(\.jobName)).union(jobs.heldNames)
+        for name in wanted { await ensureConsumers(name) }
+        for name in jobs.subscribedNames where !wanted.contains(name) { await stopConsuming(name) }
     }
 
     /// A deleted job's active runs are cancelled; queued ones that no worker saw end at once.

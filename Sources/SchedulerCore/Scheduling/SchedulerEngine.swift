@@ -95,6 +95,8 @@ public actor SchedulerEngine {
 
     /// Names of the jobs this instance holds now.
     public var heldJobs: [String] { jobs.heldNames.sorted() }
+    /// How many jobs this instance holds (without listing them).
+    public var heldJobCount: Int { jobs.heldCount }
 
     /// Runs until cancelled (graceful shutdown), then releases every lock at once.
     public func run() async throws {
