@@ -34,6 +34,14 @@ out.append(f"One full run of `scripts/bench` at commit `{commit}` on this 2-core
            "every figure below comes from `.build/bench/results.jsonl` of that run (load averages before and after "
            "each section are recorded there). Peer figures are the published ones quoted in the issue, from other "
            "machines; ratios are only computed against references measured in the same run.\n")
+duration = next((r for r in rows if r.get("metric") == "bench_duration"), None)
+if duration:
+    sections = {}
+    for r in rows:
+        if "took_seconds" in r:
+            sections.setdefault(r["section"], set()).add((r["took_seconds"], r.get("load_before")))
+    parts = ", ".join(f"{name} {sum(t for t, _ in runs) / 60:.1f}" for name, runs in sections.items())
+    out.append(f"The run took {duration['value'] / 60:.1f} minutes, builds included (minutes per section: {parts}).\n")
 out.append("| | metric | ours | target | peer / reference | met |")
 out.append("|---|---|---|---|---|---|")
 
@@ -106,7 +114,8 @@ for path in ("/api/status", "/api/jobs/bench-job", "/api/runs?limit=50"):
             met = r["ratio"] >= 1.0 and (connections != 8 or to_ms(r["p99"]) <= to_ms(r["reference_p99"]))
             line("d", f"GET {path} at {connections} connections (req/s; p99; CPU s per 1,000 requests)",
                  f"{value(r)} ({r['p99']}; {r['cpu_s_per_1000']})", "≥ 1.0× Hummingbird; p99 ≤ 1.0× at 8",
-                 f"Hummingbird 2.28 {r['reference']:,.0f} ({r['reference_p99']}; {r['reference_cpu_s_per_1000']}), {r['ratio']}×",
+                 f"Hummingbird 2.28 {r['reference']:,.0f} ({r['reference_p99']}; {r['reference_cpu_s_per_1000']}), {r['ratio']}×"
+                 + (f" (median pair; pairs {', '.join(f'{x}×' for x in r['pair_ratios'])})" if r.get("pair_ratios") else ""),
                  "yes" if met else "no")
             if not met:
                 misses.append(f"- **GET {path} at {connections} connections**: {r['ratio']}× Hummingbird's requests/s, "
