@@ -30,10 +30,11 @@ final class EngineHarness: Sendable {
         return settings
     }()
 
-    func start() async throws {
+    /// Starts the engine and waits until it has registered beside `otherManagers` registered before.
+    func start(otherManagers: Int = 0) async throws {
         let engine = self.engine
         task.withLock { $0 = Task { try await engine.run() } }
-        try await eventually { try await self.database.managers().count == 1 }
+        try await eventually { try await self.database.managers().count == otherManagers + 1 }
     }
 
     func stop() async throws {

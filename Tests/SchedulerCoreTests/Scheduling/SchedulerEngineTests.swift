@@ -234,6 +234,36 @@ struct SchedulerEngineTests {
         try await h.stop()
     }
 
+    @Test func theOutboxAndTheCleanUpLeaveAnotherInstancesRunsAlone() async throws {
+        // Both read every instance's runs and keep those of held jobs.
+        let h = EngineHarness()
+        try await h.database.createJob(Job(name: "theirs", enabled: true))
+        try await h.database.createJob(Job(name: "theirs-silent", enabled: true, heartbeatTimeout: 2000))
+        try await h.database.registerManager(id: "other", hostname: "elsewhere")
+        #expect(
+            try await h.database.claimJobs(for: "other", limit: nil, leaseTimeout: 3_600_000).map(\.name).sorted()
+                == ["theirs", "theirs-silent"])
+        try await h.database.createJob(Job(name: "mine", enabled: true))
+        let mine = try await h.worker("mine")
+        let theirs = try await h.worker("theirs")
+        let unpublishedMine = Run(jobName: "mine", status: .pending, createdTime: .test(0), statusTime: .test(0))
+        let unpublishedTheirs = Run(jobName: "theirs", status: .pending, createdTime: .test(0), statusTime: .test(0))
+        let silentTheirs = Run(
+            jobName: "theirs-silent", status: .running, createdTime: .test(0), startTime: .test(0), heartbeat: .test(0),
+            statusTime: .test(0), published: true)
+        for run in [unpublishedMine, unpublishedTheirs, silentTheirs] {
+            #expect(try await h.database.insertRun(run) == .inserted)
+        }
+        try await h.start(otherManagers: 1)
+        try await h.advance(to: 6)
+        #expect(try await mine.next().action.runID == unpublishedMine.id)
+        try await theirs.expectNothing(within: .milliseconds(300))
+        #expect(try await h.database.run(id: unpublishedTheirs.id)?.published == false)
+        #expect(try await h.database.run(id: silentTheirs.id)?.status == .running, "its holder times it out, not us")
+        #expect(await h.engine.heldJobs == ["mine"])
+        try await h.stop()
+    }
+
     @Test func anOutboxReadOverlappingAPublishDoesNotPublishTwice() async throws {
         let harness = EngineHarness()
         try await harness.database.createJob(Job(name: "race", enabled: true))
