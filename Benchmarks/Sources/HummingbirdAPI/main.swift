@@ -1,6 +1,9 @@
 // The reference server of the API benchmark: Hummingbird 2 serving the benchmarked routes with
-// the same storage code (SchedulerCore's SQLiteDatabase), the same JSON encoding and the same
-// API-key check (SHA-256 with libcrypto, constant-time compare) as our `api`.
+// the same storage code (SchedulerCore's SQLiteDatabase) and the same API-key check (SHA-256 with
+// libcrypto, constant-time compare) as our `api`, answering the same bytes. It encodes with
+// Foundation's JSONEncoder (sorted keys), as a Hummingbird handler returning Codable values does;
+// our `api` writes runs and jobs with its own writer (Sources/API/Routes/JSONBody.swift), which
+// JSONBodyTests holds to JSONEncoder's bytes.
 //
 //   HummingbirdAPI SQLITE_PATH PORT KEYS_FILE
 import CCryptoBench

@@ -12,11 +12,11 @@ extension SchedulerAPI {
         if let next = page.next {
             headers.append(name: "Link", value: Paging.link(for: request, query: query, next: Paging.encode(jobCursor: next)))
         }
-        return try json(.ok, page.items, headers: headers)
+        return json(.ok, page.items, headers: headers)
     }
 
     func getJob(_ name: String) async throws -> HTTPResponse {
-        try json(.ok, try await existingJob(name))
+        json(.ok, try await existingJob(name))
     }
 
     func createJob(_ request: HTTPRequest) async throws -> HTTPResponse {

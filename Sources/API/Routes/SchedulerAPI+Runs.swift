@@ -43,11 +43,11 @@ extension SchedulerAPI {
         if let next = page.next {
             headers.append(name: "Link", value: Paging.link(for: request, query: query, next: Paging.encode(runCursor: next)))
         }
-        return try json(.ok, page.items, headers: headers)
+        return json(.ok, page.items, headers: headers)
     }
 
     func getRun(_ text: String) async throws -> HTTPResponse {
-        try json(.ok, try await existingRun(text))
+        json(.ok, try await existingRun(text))
     }
 
     /// SPEC §7: `pending`/`running` → `cancelling` with a cancel action published; `queued` →

@@ -72,4 +72,11 @@ struct SchedulerAPI: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return .json(status, Array(try encoder.encode(value)), headers: headers)
     }
+
+    /// Runs and jobs, and lists of them, are written directly: the same bytes, a fraction of the CPU.
+    func json(_ status: HTTPStatus, _ value: some JSONBody, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        var body: [UInt8] = []
+        value.writeJSON(to: &body)
+        return .json(status, body, headers: headers)
+    }
 }

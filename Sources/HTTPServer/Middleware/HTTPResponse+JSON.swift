@@ -15,13 +15,16 @@ extension HTTPResponse {
     }
 }
 
-/// Appends `text` as a JSON string literal (RFC 8259 §7).
+/// Appends `text` as a JSON string literal (RFC 8259 §7), escaped as Foundation's `JSONEncoder`
+/// escapes it with `.withoutEscapingSlashes`, so bodies written either way are the same bytes.
 public func appendJSONString(_ text: String, to out: inout [UInt8]) {
     out.append(UInt8(ascii: "\""))
     for byte in text.utf8 {
         switch byte {
         case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
         case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+        case 0x08: out.append(contentsOf: #"\b"#.utf8)
+        case 0x0C: out.append(contentsOf: #"\f"#.utf8)
         case 0x0A: out.append(contentsOf: #"\n"#.utf8)
         case 0x0D: out.append(contentsOf: #"\r"#.utf8)
         case 0x09: out.append(contentsOf: #"\t"#.utf8)
