@@ -28,8 +28,9 @@ public protocol Database: Sendable {
     func deleteJob(named name: String) async throws -> Bool
     /// Jobs by name, `limit` at most, strictly after the name `after`.
     func jobs(after: String?, limit: Int) async throws -> Page<Job, String>
-    /// Jobs whose lock `manager` holds.
-    func jobs(lockedBy manager: String) async throws -> [Job]
+    /// Jobs whose lock `manager` holds, by name, `limit` at most, strictly after the name `after`:
+    /// a scheduler re-reads its 100,000 jobs a page at a time, not all at once.
+    func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job]
     /// A number that changes whenever a job is created, updated or deleted, so a scheduler
     /// notices API edits by polling one small value (SPEC §5: within 1 s).
     func jobsChangeMarker() async throws -> Int64
@@ -90,6 +91,16 @@ public protocol Database: Sendable {
 }
 
 extension Database {
+    /// Every job whose lock `manager` holds, by name (read in pages).
+    public func jobs(lockedBy manager: String) async throws -> [Job] {
+        var all: [Job] = []
+        while true {
+            let page = try await jobs(lockedBy: manager, after: all.last?.name, limit: 1000)
+            all += page
+            if page.count < 1000 { return all }
+        }
+    }
+
     /// Applies one transition.
     public func applyTransition(_ transition: RunTransition) async throws -> TransitionOutcome {
         try await applyTransitions([transition])[0]

@@ -93,8 +93,12 @@ public final class InMemoryDatabase: Database {
         }
     }
 
-    public func jobs(lockedBy manager: String) async throws -> [Job] {
-        withState { state in state.jobs.values.filter { $0.managerId == manager }.sorted { $0.name < $1.name } }
+    public func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job] {
+        withState { state in
+            Array(
+                state.jobs.values.filter { $0.managerId == manager && (after == nil || $0.name > after!) }
+                    .sorted { $0.name < $1.name }.prefix(max(0, limit)))
+        }
     }
 
     public func jobsChangeMarker() async throws -> Int64 {

@@ -61,10 +61,13 @@ extension MongoDatabase {
         return Page(items: items, next: jobs.count > limit ? items.last?.name : nil)
     }
 
-    public func jobs(lockedBy manager: String) async throws -> [Job] {
-        let filter: BSONFields = ["managerId": ["$in": .array(BSON.identifierForms(manager))]]
+    public func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job] {
+        guard limit > 0 else { return [] }
+        var query: BSONFields = ["managerId": ["$in": .array(BSON.identifierForms(manager))]]
+        if let after { query["_id"] = ["$gt": .string(after)] }
+        let filter = query
         let documents = try await perform { session throws(DatabaseError) in
-            try session.find("jobs", filter, options: ["sort": ["_id": 1]])
+            try session.find("jobs", filter, options: ["sort": ["_id": 1], "limit": .int(limit)])
         }
         return try documents.map(MongoDocuments.job)
     }

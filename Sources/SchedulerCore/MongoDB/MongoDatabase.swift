@@ -88,7 +88,11 @@ public final class MongoDatabase: Database {
             ),
             (
                 "jobs",
-                [["key": ["managerId": 1], "name": "managerId_1"], ["key": ["enabled": 1], "name": "enabled_1"]]
+                // By holder, then name: a scheduler pages through its jobs in name order.
+                [
+                    ["key": ["managerId": 1, "_id": 1], "name": "managerId_1__id_1"],
+                    ["key": ["enabled": 1], "name": "enabled_1"],
+                ]
             ),
             ("managers", [["key": ["heartbeat": 1], "name": "heartbeat_1"]]),
         ]

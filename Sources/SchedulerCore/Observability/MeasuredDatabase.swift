@@ -43,7 +43,9 @@ public struct MeasuredDatabase: Database {
 
     public func jobs(after: String?, limit: Int) async throws -> Page<Job, String> { try await measure("jobs") { try await base.jobs(after: after, limit: limit) } }
 
-    public func jobs(lockedBy manager: String) async throws -> [Job] { try await measure("jobs") { try await base.jobs(lockedBy: manager) } }
+    public func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job] {
+        try await measure("jobs") { try await base.jobs(lockedBy: manager, after: after, limit: limit) }
+    }
 
     public func jobsChangeMarker() async throws -> Int64 { try await measure("jobsChangeMarker") { try await base.jobsChangeMarker() } }
 

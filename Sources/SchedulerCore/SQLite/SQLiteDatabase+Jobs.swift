@@ -91,10 +91,13 @@ extension SQLiteDatabase {
         }
     }
 
-    public func jobs(lockedBy manager: String) async throws -> [Job] {
+    public func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job] {
+        // jobs_manager holds (managerId, name): the table is keyed by name without a rowid.
         try await transaction(write: false) { db in
-            try db.query("SELECT \(Self.jobColumns) FROM jobs WHERE managerId = ? ORDER BY name", [.text(manager)])
-                .map(Self.job)
+            try db.query(
+                "SELECT \(Self.jobColumns) FROM jobs WHERE managerId = ? AND name > ? ORDER BY name LIMIT ?",
+                [.text(manager), .text(after ?? ""), SQLiteValue(max(0, limit))]
+            ).map(Self.job)
         }
     }
 }

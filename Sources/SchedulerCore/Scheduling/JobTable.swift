@@ -74,6 +74,8 @@ struct JobTable: Sendable {
         /// Subscription ids of the status and heartbeat queues, `nil` when not consumed.
         var subscriptions: (status: Int, heartbeat: Int)?
         var declared = false
+        /// Held (again) since the last `beginSweep`: in the record's padding, so free.
+        var seen = false
 
         static let unscheduled = Int64.min
 
@@ -111,7 +113,10 @@ struct JobTable: Sendable {
         }
         set {
             if let newValue {
-                update(name, create: true) { $0.job = HeldJob(newValue) }
+                update(name, create: true) { record in
+                    record.job = HeldJob(newValue)
+                    record.seen = true
+                }
             } else {
                 update(name, create: false) { $0.job = nil }
                 schedule(name, at: nil)
@@ -139,6 +144,20 @@ struct JobTable: Sendable {
 
     func isHeld(_ name: String) -> Bool {
         index.slot(of: name, in: records).map { records[Int($0)]!.job != nil } ?? false
+    }
+
+    /// Starts a sweep: from now on every job held (set through the subscript) counts as seen,
+    /// and `unseenHeldNames` lists those that were not. A re-read of the held jobs in pages uses
+    /// it to find the jobs the database no longer gives this instance, without a set of names.
+    mutating func beginSweep() {
+        for slot in records.indices where records[slot] != nil { records[slot]!.seen = false }
+    }
+
+    /// Held jobs not held again since `beginSweep`.
+    var unseenHeldNames: [String] {
+        var names: [String] = []
+        for case let record? in records where record.job != nil && !record.seen { names.append(record.name) }
+        return names
     }
 
     // MARK: Due times

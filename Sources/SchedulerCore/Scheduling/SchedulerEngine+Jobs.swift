@@ -112,11 +112,30 @@ extension SchedulerEngine {
 
     /// Re-reads every held job: edits take effect, disabled jobs are released, deleted jobs have
     /// their active runs cancelled, and jobs another instance took are dropped.
+    ///
+    /// A page of `claimBatch` jobs at a time. Read whole, 100,000 jobs were a 25 MB burst of
+    /// small transient allocations per change, which left about 150 bytes per job of glibc heap
+    /// resident for good; in pages the same few hundred kilobytes are reused.
     func refreshJobs() async {
         do {
-            let held = try await database.jobs(lockedBy: managerID)
-            let names = Set(held.map(\.name))
-            for name in jobs.heldNames where !names.contains(name) {
+            // A job held during the sweep (a page, or a claim between pages) counts as seen.
+            jobs.beginSweep()
+            var after: String?
+            while true {
+                let page = try await database.jobs(lockedBy: managerID, after: after, limit: Self.claimBatch)
+                for job in page {
+                    if job.enabled {
+                        await adopt(job)
+                    } else {
+                        drop(job.name)
+                        _ = try await database.releaseJobs(of: managerID, names: [job.name])
+                        logger.info("job disabled; released", metadata: ["job.name": "\(job.name)"])
+                    }
+                }
+                guard page.count == Self.claimBatch, let last = page.last else { break }
+                after = last.name
+            }
+            for name in jobs.unseenHeldNames {
                 drop(name)
                 if try await database.job(named: name) == nil {
                     logger.info("job deleted; cancelling its active runs", metadata: ["job.name": "\(name)"])
@@ -125,16 +144,8 @@ extension SchedulerEngine {
                     logger.warning("lost the lock of a job", metadata: ["job.name": "\(name)"])
                 }
             }
-            for job in held {
-                if job.enabled {
-                    await adopt(job)
-                } else {
-                    drop(job.name)
-                    _ = try await database.releaseJobs(of: managerID, names: [job.name])
-                    logger.info("job disabled; released", metadata: ["job.name": "\(job.name)"])
-                }
-            }
         } catch {
+            // A sweep cut short drops nothing: the jobs not read yet are not known to be gone.
             logger.failure("cannot re-read held jobs", error)
         }
         releaseFreedMemoryAfterLargeChanges()

@@ -129,6 +129,32 @@ struct DatabaseConformanceTests {
     }
 
     @Test(arguments: Adapter.allCases)
+    func heldJobsArePagedByNameAndOnlyTheHolders(_ adapter: Adapter) async throws {
+        let db = try await TestStore.make(adapter).database
+        let (holder, other) = (RunID.generate().hex, RunID.generate().hex)
+        let names = (0..<7).map { "held-\($0)" } + ["theirs"]
+        for name in names.shuffled() { try await db.createJob(job(name)) }
+        try await db.registerManager(id: holder, hostname: "holder")
+        try await db.registerManager(id: other, hostname: "other")
+        let theirs = try await db.claimJobs(for: other, limit: 1, leaseTimeout: 60_000).map(\.name)
+        #expect(theirs.count == 1)
+        #expect(try await db.claimJobs(for: holder, limit: nil, leaseTimeout: 60_000).count == 7)
+        let held = names.filter { !theirs.contains($0) }.sorted()
+        var pages: [[String]] = []
+        var after: String?
+        repeat {
+            let page = try await db.jobs(lockedBy: holder, after: after, limit: 3).map(\.name)
+            pages.append(page)
+            after = page.last
+        } while pages.last!.count == 3 && pages.count < 10
+        #expect(pages == [Array(held[0..<3]), Array(held[3..<6]), [held[6]]])
+        #expect(try await db.jobs(lockedBy: holder, after: held[4], limit: 100).map(\.name) == Array(held[5...]))
+        #expect(try await db.jobs(lockedBy: holder, after: nil, limit: 0).isEmpty)
+        #expect(try await db.jobs(lockedBy: other, after: nil, limit: 100).map(\.name) == theirs)
+        #expect(try await db.jobs(lockedBy: holder).count == 7)
+    }
+
+    @Test(arguments: Adapter.allCases)
     func releaseByNameAndCustodianSweeps(_ adapter: Adapter) async throws {
         let db = try await TestStore.make(adapter).database
         let (live, dead) = (RunID.generate().hex, RunID.generate().hex)

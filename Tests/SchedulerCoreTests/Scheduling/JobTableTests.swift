@@ -23,6 +23,20 @@ struct JobTableTests {
         #expect(table.nextDue() == nil)
     }
 
+    @Test func aSweepListsTheHeldJobsNotHeldAgainSinceItBegan() {
+        var table = JobTable(managerID: "m")
+        for name in ["a", "b", "c", "d"] { table[name] = Job(name: name, interval: 1000) }
+        #expect(table.unseenHeldNames.isEmpty)
+        table.beginSweep()
+        #expect(table.unseenHeldNames.sorted() == ["a", "b", "c", "d"])
+        table["b"] = Job(name: "b", interval: 2000)
+        table["e"] = Job(name: "e", interval: 1000)  // newly held during the sweep: seen
+        table["c"] = nil  // dropped: no longer held, so not listed
+        #expect(table.unseenHeldNames.sorted() == ["a", "d"])
+        table.beginSweep()
+        #expect(table.unseenHeldNames.sorted() == ["a", "b", "d", "e"])
+    }
+
     @Test func aHeldJobReadsBackAsItWasStoredWithThisHolder() {
         var table = JobTable(managerID: "me")
         let cron = Job(

@@ -213,6 +213,33 @@ struct SchedulerEngineTests {
         try await h.stop()
     }
 
+    /// The re-read after an API change goes through the held jobs a page at a time; edits on any
+    /// page take effect, and jobs deleted from the first and the last page are dropped.
+    @Test func theReReadOfHeldJobsCoversEveryPage() async throws {
+        let h = EngineHarness()
+        let count = 2 * SchedulerEngine.claimBatch + 500
+        for index in 0..<count {
+            try await h.database.createJob(Job(name: "p\(index)", nextRunAt: .test(3600), interval: 60_000))
+        }
+        try await h.start()
+        try await eventually { await h.engine.heldJobCount == count }
+        let names = (0..<count).map { "p\($0)" }.sorted()
+        let (first, last, edited, disabled) = (names[0], names[count - 1], names[count - 2], names[1500])
+        #expect(try await h.database.deleteJob(named: first))
+        #expect(try await h.database.deleteJob(named: last))
+        _ = try await h.database.updateJob(named: edited, JobPatch(nextRunAt: .some(.test(2))))
+        _ = try await h.database.updateJob(named: disabled, JobPatch(enabled: false))
+        try await h.advance(to: 1)
+        try await eventually { await h.engine.heldJobCount == count - 3 }
+        let held = Set(await h.engine.heldJobs)
+        #expect(!held.contains(first) && !held.contains(last) && !held.contains(disabled))
+        #expect(try await h.database.job(named: disabled)?.managerId == nil)
+        try await h.advance(to: 2)
+        try await eventually { try await h.runs(edited).count == 1 }
+        #expect(try await h.runs(edited)[0].createdTime == .test(2))
+        try await h.stop()
+    }
+
     @Test func manualRunsAndRetriesGoThroughTheQueue() async throws {
         let h = EngineHarness()
         try await h.database.createJob(Job(name: "m", nextRunAt: nil, maxRetries: 1, retryDelay: 2000))
