@@ -33,6 +33,8 @@ public final class InMemoryDatabase: Database {
     /// Runs after `unpublishedRuns` has read and before it returns: a test's way to let other
     /// writes land while an outbox read is in flight, as they may on a real database.
     public let afterUnpublishedRead = Mutex<(@Sendable ([Run]) async -> Void)?>(nil)
+    /// Runs after a page of `jobs(lockedBy:after:limit:)` has been read and before it returns.
+    public let afterHeldJobsRead = Mutex<(@Sendable ([Job]) async -> Void)?>(nil)
     public let statistics = DatabaseStatistics()
 
     /// Creates an empty database whose clock is `clock` (the wall clock by default).
@@ -94,11 +96,13 @@ public final class InMemoryDatabase: Database {
     }
 
     public func jobs(lockedBy manager: String, after: String?, limit: Int) async throws -> [Job] {
-        withState { state in
+        let page = withState { state in
             Array(
                 state.jobs.values.filter { $0.managerId == manager && (after == nil || $0.name > after!) }
                     .sorted { $0.name < $1.name }.prefix(max(0, limit)))
         }
+        if let hook = afterHeldJobsRead.withLock({ $0 }) { await hook(page) }
+        return page
     }
 
     public func jobsChangeMarker() async throws -> Int64 {

@@ -117,6 +117,23 @@ extension SchedulerEngine {
     /// small transient allocations per change, which left about 150 bytes per job of glibc heap
     /// resident for good; in pages the same few hundred kilobytes are reused.
     func refreshJobs() async {
+        // The change poll and the periodic re-read both come here. A second sweep begun during
+        // the first would clear the marks of the first's earlier pages, so it waits its turn:
+        // the sweep under way runs once more, which also takes in whatever prompted the second.
+        guard !refreshing else {
+            refreshAgain = true
+            return
+        }
+        refreshing = true
+        defer { refreshing = false }
+        repeat {
+            refreshAgain = false
+            await sweepHeldJobs()
+        } while refreshAgain
+        releaseFreedMemoryAfterLargeChanges()
+    }
+
+    private func sweepHeldJobs() async {
         do {
             // A job held during the sweep (a page, or a claim between pages) counts as seen.
             jobs.beginSweep()
@@ -148,7 +165,6 @@ extension SchedulerEngine {
             // A sweep cut short drops nothing: the jobs not read yet are not known to be gone.
             logger.failure("cannot re-read held jobs", error)
         }
-        releaseFreedMemoryAfterLargeChanges()
     }
 
     /// Declares the job's topology and subscribes its status and heartbeat queues, once.

@@ -66,6 +66,10 @@ public actor SchedulerEngine {
     var heldAtLastRelease = 0
     var stopping = false
     var claiming = false
+    /// A re-read of the held jobs is under way, and one more was asked for meanwhile: sweeps
+    /// share the job table's marks, so they run one at a time.
+    var refreshing = false
+    var refreshAgain = false
     var inbox: [Inbound] = []
     /// Runs whose action is being published now, so the outbox does not publish them twice.
     var publishing: Set<RunID> = []

@@ -240,6 +240,47 @@ struct SchedulerEngineTests {
         try await h.stop()
     }
 
+    /// The change poll and the periodic re-read both sweep the held jobs. A second sweep that
+    /// starts while the first reads its last page, and then lags, must not make the first take
+    /// the jobs of its earlier pages for jobs the database no longer gives this instance.
+    @Test func overlappingReReadsDropNothing() async throws {
+        let h = EngineHarness()
+        let count = 2 * SchedulerEngine.claimBatch + 500
+        for index in 0..<count {
+            try await h.database.createJob(Job(name: "o\(index)", nextRunAt: .test(3600), interval: 60_000))
+        }
+        try await h.start()
+        try await eventually { await h.engine.heldJobCount == count }
+        let engine = h.engine
+        // (began, second sweep's reads) — whichever sweep reads a last page first is the first one.
+        let state = Mutex((began: false, reads: 0))
+        h.database.afterHeldJobsRead.withLock {
+            $0 = { page in
+                let (begin, lagging) = state.withLock { state in
+                    if state.began {
+                        state.reads += 1
+                        return (false, true)
+                    }
+                    state.began = page.count < SchedulerEngine.claimBatch
+                    return (state.began, false)
+                }
+                if begin {
+                    // The first sweep's last page: a second sweep begins meanwhile, and lags.
+                    Task { await engine.refreshJobs() }
+                    try? await Task.sleep(for: .milliseconds(50))
+                } else if lagging {
+                    try? await Task.sleep(for: .milliseconds(300))
+                }
+            }
+        }
+        await engine.refreshJobs()
+        #expect(await h.engine.heldJobCount == count)
+        try await eventually { state.withLock { $0.reads } >= 3 }  // the second sweep has been read too
+        #expect(await h.engine.heldJobCount == count)
+        h.database.afterHeldJobsRead.withLock { $0 = nil }
+        try await h.stop()
+    }
+
     @Test func manualRunsAndRetriesGoThroughTheQueue() async throws {
         let h = EngineHarness()
         try await h.database.createJob(Job(name: "m", nextRunAt: nil, maxRetries: 1, retryDelay: 2000))
