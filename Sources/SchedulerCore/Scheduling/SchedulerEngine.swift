@@ -101,6 +101,8 @@ public actor SchedulerEngine {
     public var heldJobs: [String] { jobs.heldNames.sorted() }
     /// How many jobs this instance holds (without listing them).
     public var heldJobCount: Int { jobs.heldCount }
+    /// How many jobs' status and heartbeat queues this instance consumes (their topology is declared).
+    public var consumedJobCount: Int { jobs.subscribedCount }
 
     /// Runs until cancelled (graceful shutdown), then releases every lock at once.
     public func run() async throws {
@@ -141,7 +143,9 @@ public actor SchedulerEngine {
 
     private func shutDown() async {
         stopping = true
-        for name in jobs.subscribedNames { await stopConsuming(name) }
+        // Locks first, so a peer can claim the jobs at once (cancelling thousands of consumers
+        // takes a while); a delivery that reaches this instance meanwhile is not applied, and
+        // goes back to its queue when its consumer is cancelled.
         do {
             let released = try await database.releaseJobs(of: managerID, names: nil)
             try await database.removeManager(id: managerID)
@@ -149,6 +153,7 @@ public actor SchedulerEngine {
         } catch {
             logger.failure("could not release locks on shutdown", error)
         }
+        for name in jobs.subscribedNames { await stopConsuming(name) }
         for name in jobs.heldNames { jobs[name] = nil }
     }
 

@@ -360,11 +360,15 @@ struct SchedulerEngineTests {
         try await harness.stop()
     }
 
-    /// A bus whose topology declarations wait until the test opens the gate (a broker that
-    /// takes seconds to declare hundreds of topologies after a failover).
+    /// A bus whose topology declarations, or consumer cancels, wait until the test opens the
+    /// gate (a broker that takes seconds to declare hundreds of topologies after a failover, or
+    /// to cancel thousands of consumers at shutdown).
     final class GatedBus: MessageBus {
         let base = InMemoryMessageBus()
-        let state = Mutex((declaring: false, open: false))
+        let state: Mutex<(declaring: Bool, open: Bool, unsubscribing: Bool, unsubscribesOpen: Bool)>
+        init(gatingDeclarations: Bool = true, gatingUnsubscribes: Bool = false) {
+            state = Mutex((false, !gatingDeclarations, false, !gatingUnsubscribes))
+        }
         var isConnected: Bool { true }
         func declareTopology(jobName: String) async throws {
             state.withLock { $0.declaring = true }
@@ -375,7 +379,11 @@ struct SchedulerEngineTests {
         func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription {
             try await base.subscribe(queue: queue, prefetch: prefetch, to: sink)
         }
-        func unsubscribe(_ subscription: Subscription) async { await base.unsubscribe(subscription) }
+        func unsubscribe(_ subscription: Subscription) async {
+            state.withLock { $0.unsubscribing = true }
+            while !state.withLock({ $0.unsubscribesOpen }) { try? await Task.sleep(for: .milliseconds(10)) }
+            await base.unsubscribe(subscription)
+        }
     }
 
     @Test func aSlowClaimDoesNotHoldUpTheLease() async throws {
@@ -397,6 +405,32 @@ struct SchedulerEngineTests {
         bus.state.withLock { $0.open = true }
         task.cancel()
         _ = try? await task.value
+    }
+
+    @Test func shutdownReleasesTheLocksBeforeLettingGoOfTheQueues() async throws {
+        let clock = ManualClock(.test(0))
+        let database = InMemoryDatabase(clock: { clock.now() })
+        let bus = GatedBus(gatingDeclarations: false, gatingUnsubscribes: true)
+        for name in ["q1", "q2"] {
+            try await database.createJob(Job(name: name, nextRunAt: .test(3600), interval: 60_000))
+        }
+        var logger = Logger(label: "engine")
+        logger.logLevel = .critical
+        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
+        let task = Task { try await engine.run() }
+        try await eventually { await engine.consumedJobCount == 2 }
+        task.cancel()
+        // Cancelling consumers is stuck: the jobs are claimable all the same.
+        try await eventually { bus.state.withLock { $0.unsubscribing } }
+        try await eventually {
+            let holders = [try await database.job(named: "q1")?.managerId, try await database.job(named: "q2")?.managerId]
+            let managers = try await database.managers()
+            return holders == [nil, nil] && managers.isEmpty
+        }
+        #expect(await engine.consumedJobCount > 0, "the gate let a cancel through")
+        bus.state.withLock { $0.unsubscribesOpen = true }
+        _ = try? await task.value
+        #expect(await engine.consumedJobCount == 0)
     }
 
     @Test func shutdownReleasesEveryLock() async throws {
