@@ -98,6 +98,8 @@ struct JobTable: Sendable {
     private var scheduled = 0
     /// Jobs held.
     private(set) var heldCount = 0
+    /// Jobs whose queues are consumed.
+    private(set) var subscribedCount = 0
 
     init(managerID: String) {
         self.managerID = managerID
@@ -245,8 +247,10 @@ struct JobTable: Sendable {
             index.insert(slot, in: records)
         }
         let wasHeld = records[Int(slot)]!.job != nil
+        let wasSubscribed = records[Int(slot)]!.subscriptions != nil
         change(&records[Int(slot)]!)
         heldCount += (records[Int(slot)]!.job != nil ? 1 : 0) - (wasHeld ? 1 : 0)
+        subscribedCount += (records[Int(slot)]!.subscriptions != nil ? 1 : 0) - (wasSubscribed ? 1 : 0)
         if records[Int(slot)]!.isEmpty {
             if records[Int(slot)]!.due != Record.unscheduled { scheduled -= 1 }
             index.remove(slot, in: records)

@@ -62,16 +62,19 @@ struct JobTableTests {
         var table = JobTable(managerID: "m")
         table["a"] = Job(name: "a", interval: 1000)
         table.schedule("a", at: Timestamp(milliseconds: 10))
+        table.setSubscriptions((status: 3, heartbeat: 4), of: "a")
         table.setSubscriptions((status: 1, heartbeat: 2), of: "a")
         table.setDeclared("a")
+        #expect(table.subscribedCount == 1)
         table["a"] = nil
         #expect(!table.isHeld("a") && table.isEmpty)
+        #expect(table.heldCount == 0 && table.subscribedCount == 1)
         #expect(table.popDue(Timestamp(milliseconds: 100)).isEmpty, "a dropped job still fired")
         #expect(
             table.subscriptions(of: "a")! == (status: 1, heartbeat: 2), "its queues are consumed until its runs end")
         #expect(table.isDeclared("a"))
         table.setSubscriptions(nil, of: "a")
-        #expect(table.subscribedNames.isEmpty && !table.isDeclared("a"))
+        #expect(table.subscribedNames.isEmpty && table.subscribedCount == 0 && !table.isDeclared("a"))
         // The freed slot's stale heap entry does not fire the job that reuses the slot early.
         table["b"] = Job(name: "b", interval: 1000)
         table.schedule("b", at: Timestamp(milliseconds: 50))
