@@ -34,7 +34,7 @@ final class RawClient: @unchecked Sendable {
                 close(fd)
                 throw Failure(description: "connect failed: \(String(cString: strerror(errno)))")
             }
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)  // a hung server fails the test, not the run
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)  // a hung server fails the test, not the run
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             return fd
         }
