@@ -16,7 +16,9 @@ extension SchedulerEngine {
         let now = clock.now()
         let due = jobs.popDue(now).compactMap { jobs[$0] }
         var start = 0
-        while start < due.count {
+        // A shutdown stops between batches: the jobs' locks are released, and the next holder
+        // fires their slots from where the database says they are.
+        while start < due.count, !Task.isCancelled {
             let batch = Array(due[start..<min(start + 500, due.count)])
             await fire(batch, now: now)
             start += batch.count
@@ -118,10 +120,21 @@ extension SchedulerEngine {
         let runs = takeForPublishing(runs)
         guard !runs.isEmpty else { return }
         publishesInFlight += 1
-        Task { await self.publishInBackground(runs) }
+        backgroundPublishRequest.yield(runs)
     }
 
     static let maxPublishesInFlight = 4
+
+    /// Runs the background publishes as child tasks of the engine's, so a shutdown cancels them
+    /// with the rest and waits for them: one still declaring topologies stops there and leaves
+    /// its runs in the outbox for the next holder; one waiting for confirms finishes and marks them.
+    func runBackgroundPublishes() async {
+        await withDiscardingTaskGroup { publishes in
+            for await runs in backgroundPublishRequests {
+                publishes.addTask { await self.publishInBackground(runs) }
+            }
+        }
+    }
 
     private func publishInBackground(_ runs: [Run]) async {
         await send(runs)

@@ -169,7 +169,9 @@ extension SchedulerEngine {
 
     /// Declares the job's topology and subscribes its status and heartbeat queues, once.
     func ensureConsumers(_ name: String) async {
-        guard jobs.subscriptions(of: name) == nil else { return }
+        // Not once shutting down: a claim of thousands of jobs would keep their locks for as long
+        // as declaring the rest takes; a peer declares them after the shutdown releases them.
+        guard !Task.isCancelled, jobs.subscriptions(of: name) == nil else { return }
         var started: [Subscription] = []
         do {
             try await declare(name)
@@ -193,8 +195,11 @@ extension SchedulerEngine {
         await bus.unsubscribe(Subscription(queue: Topology.queue(name, Topology.heartbeatKey), id: ids.heartbeat))
     }
 
+    /// Declares the job's topology once. Not once shutting down: after a takeover, fires wait on
+    /// declaring hundreds of topologies, and their runs stay in the outbox for the next holder.
     func declare(_ name: String) async throws {
         guard !jobs.isDeclared(name) else { return }
+        try Task.checkCancellation()
         try await bus.declareTopology(jobName: name)
         jobs.setDeclared(name)
     }

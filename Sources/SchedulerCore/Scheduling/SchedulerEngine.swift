@@ -75,6 +75,9 @@ public actor SchedulerEngine {
     var publishing: Set<RunID> = []
     /// Publishes the fire loop started and did not wait for.
     var publishesInFlight = 0
+    /// Runs handed to `runBackgroundPublishes`, already taken for publishing.
+    nonisolated let backgroundPublishRequests: AsyncStream<[Run]>
+    nonisolated let backgroundPublishRequest: AsyncStream<[Run]>.Continuation
     /// Actions this instance marked published, by the mark's sequence number: an outbox read
     /// that started before a mark may still return its run as unpublished.
     var marked: [PublishedAction: Int] = [:]
@@ -95,6 +98,7 @@ public actor SchedulerEngine {
         jobs = JobTable(managerID: managerID)
         (inboundStream, inboundSink) = AsyncStream<Delivery>.makeStream()
         (inboxWakeups, inboxWake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (backgroundPublishRequests, backgroundPublishRequest) = AsyncStream<[Run]>.makeStream()
     }
 
     /// Names of the jobs this instance holds now.
@@ -122,6 +126,7 @@ public actor SchedulerEngine {
             group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.renewLease() } }
             group.addTask { await self.every(self.settings.heartbeatInterval) { await $0.claim() } }
             group.addTask { await self.fireLoop() }
+            group.addTask { await self.runBackgroundPublishes() }
             group.addTask { await self.every(self.settings.changePollInterval) { await $0.pollChanges() } }
             group.addTask { await self.every(self.settings.outboxInterval) { await $0.publishOutbox() } }
             group.addTask { await self.every(self.settings.cleanupInterval) { await $0.cleanUpRuns() } }

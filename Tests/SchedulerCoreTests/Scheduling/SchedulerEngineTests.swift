@@ -365,15 +365,23 @@ struct SchedulerEngineTests {
     /// to cancel thousands of consumers at shutdown).
     final class GatedBus: MessageBus {
         let base = InMemoryMessageBus()
-        let state: Mutex<(declaring: Bool, open: Bool, unsubscribing: Bool, unsubscribesOpen: Bool)>
+        struct State {
+            var declaring = false
+            var open: Bool
+            var declared = 0
+            var unsubscribing = false
+            var unsubscribesOpen: Bool
+        }
+        let state: Mutex<State>
         init(gatingDeclarations: Bool = true, gatingUnsubscribes: Bool = false) {
-            state = Mutex((false, !gatingDeclarations, false, !gatingUnsubscribes))
+            state = Mutex(State(open: !gatingDeclarations, unsubscribesOpen: !gatingUnsubscribes))
         }
         var isConnected: Bool { true }
         func declareTopology(jobName: String) async throws {
             state.withLock { $0.declaring = true }
-            while !state.withLock({ $0.open }) { try await Task.sleep(for: .milliseconds(10)) }
+            while !state.withLock({ $0.open }) { try? await Task.sleep(for: .milliseconds(10)) }
             try await base.declareTopology(jobName: jobName)
+            state.withLock { $0.declared += 1 }
         }
         func publish(_ messages: [OutgoingMessage]) async throws -> [Bool] { try await base.publish(messages) }
         func subscribe(queue: String, prefetch: Int, to sink: DeliverySink) async throws -> Subscription {
@@ -405,6 +413,52 @@ struct SchedulerEngineTests {
         bus.state.withLock { $0.open = true }
         task.cancel()
         _ = try? await task.value
+    }
+
+    @Test func aShutdownDuringALargeClaimDoesNotDeclareTheRest() async throws {
+        let clock = ManualClock(.test(0))
+        let database = InMemoryDatabase(clock: { clock.now() })
+        let bus = GatedBus()
+        for index in 0..<50 {
+            try await database.createJob(Job(name: "many-\(index)", nextRunAt: .test(3600), interval: 60_000))
+        }
+        var logger = Logger(label: "engine")
+        logger.logLevel = .critical
+        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
+        let task = Task { try await engine.run() }
+        try await eventually { bus.state.withLock { $0.declaring } }  // the first of 50 declarations
+        task.cancel()
+        bus.state.withLock { $0.open = true }
+        _ = try? await task.value
+        // The declarations in flight finish (the claim's, and the clean-up's and the re-read's, which
+        // also make sure held jobs are consumed); the other jobs are not declared.
+        #expect(bus.state.withLock { $0.declared } <= 3, "the shutdown waited for the claim's other declarations")
+        #expect(try await database.managers().isEmpty)
+        #expect(try await database.job(named: "many-49")?.managerId == nil)
+    }
+
+    @Test func aShutdownLeavesFiresWaitingOnDeclarationsInTheOutbox() async throws {
+        let clock = ManualClock(.test(0))
+        let database = InMemoryDatabase(clock: { clock.now() })
+        let bus = GatedBus()
+        for index in 0..<50 {
+            try await database.createJob(Job(name: "due-\(index)", nextRunAt: .test(0), interval: 60_000))
+        }
+        var logger = Logger(label: "engine")
+        logger.logLevel = .critical
+        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
+        let task = Task { try await engine.run() }
+        // Every slot fired and recorded; publishing them (in the background) waits on their topologies.
+        try await eventually {
+            clock.advance(to: clock.now().adding(milliseconds: 10))
+            return try await database.unpublishedRuns(jobNames: nil).count == 50
+        }
+        task.cancel()
+        bus.state.withLock { $0.open = true }
+        _ = try? await task.value
+        #expect(bus.state.withLock { $0.declared } <= 4, "the shutdown waited for the fires' other declarations")
+        #expect(try await database.unpublishedRuns(jobNames: nil).count == 50, "left for the next holder")
+        #expect(try await database.managers().isEmpty)
     }
 
     @Test func shutdownReleasesTheLocksBeforeLettingGoOfTheQueues() async throws {
