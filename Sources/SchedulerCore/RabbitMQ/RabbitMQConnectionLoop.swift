@@ -42,6 +42,8 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
     private var generation = 0
     private var topologies: [String] = []
     private var declared: Set<String> = []
+    /// The prefetch last set on the consume channel of this connection.
+    private var consumePrefetch: Int?
     private var consumers: [Int: ConsumerRecord] = [:]
     private var consumerByTag: [String: Int] = [:]
     /// Deliveries of this connection not yet acknowledged, by delivery tag → consumer id. A tag is
@@ -126,6 +128,7 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         nextPublishTag = 1
         outstanding.removeAll()
         declared.removeAll()
+        consumePrefetch = nil
         for job in topologies {
             do { try declareTopology(job, on: conn) } catch {
                 logger.warning("cannot declare topology again", metadata: ["job.name": "\(job)", "error": "\(error)"])
@@ -302,11 +305,13 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         guard !declared.contains(job) else { return }
         let exchange = Topology.exchange(job)
         try onDeclareChannel(connection) { () throws(AMQPError) in
-            try connection.declareExchange(Self.declareChannel, name: exchange, type: "topic")
+            // One round trip: the last bind waits, and its reply confirms the methods before it.
+            try connection.declareExchange(Self.declareChannel, name: exchange, type: "topic", wait: false)
             for key in Topology.keys {
                 let queue = Topology.queue(job, key)
-                try connection.declareQueue(Self.declareChannel, name: queue)
-                try connection.bindQueue(Self.declareChannel, queue: queue, exchange: exchange, key: key)
+                try connection.declareQueue(Self.declareChannel, name: queue, wait: false)
+                try connection.bindQueue(
+                    Self.declareChannel, queue: queue, exchange: exchange, key: key, wait: key == Topology.keys.last)
             }
         }
         declared.insert(job)
@@ -321,7 +326,12 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
             try connection.declareQueue(Self.declareChannel, name: record.queue, passive: true)
         }
         do {
-            try connection.qos(Self.consumeChannel, prefetch: record.prefetch)
+            // basic.qos applies to the consumers started after it on the channel: sent only when
+            // the prefetch changes (every job's queues use the same one).
+            if record.prefetch != consumePrefetch {
+                try connection.qos(Self.consumeChannel, prefetch: record.prefetch)
+                consumePrefetch = record.prefetch
+            }
             let tag = consumerTag(record)
             try connection.consume(Self.consumeChannel, queue: record.queue, tag: tag)
             consumerByTag[tag] = record.id

@@ -58,6 +58,42 @@ struct RabbitMQBusTests {
         }
     }
 
+    @Test func aTopologyTheBrokerRefusesIsReportedAndTheConnectionCarriesOn() async throws {
+        let bus = try await BusAdapter.rabbitmq.make()
+        // A delivery held unacknowledged across the refusal: a reconnect would redeliver it.
+        let before = uniqueJob("before-clash")
+        try await bus.declareTopology(jobName: before)
+        let reader = DeliveryReader(try await bus.consume(queue: Topology.queue(before, "status"), prefetch: 5))
+        _ = try await bus.publish([OutgoingMessage(exchange: Topology.exchange(before), routingKey: "status", body: [1])])
+        let held = try await reader.next()
+
+        // Someone declared the job's exchange with another type: the broker refuses ours (the
+        // declarations go out without waiting, and the last one's reply carries the refusal).
+        let job = uniqueJob("clash")
+        let other = try AMQPConnection(url: AMQPURL(try requiredEnvironment("SIMPLE_SCHEDULER_TEST_AMQP_URL")))
+        try other.openChannel(1)
+        try other.declareExchange(1, name: Topology.exchange(job), type: "direct")
+        other.close()
+        do {
+            try await bus.declareTopology(jobName: job)
+            Issue.record("a clashing exchange was declared")
+        } catch {
+            #expect("\(error)".contains("inequivalent"), "\(error)")
+        }
+
+        // The same connection declares, publishes and settles on.
+        let after = uniqueJob("after-clash")
+        try await bus.declareTopology(jobName: after)
+        let later = DeliveryReader(try await bus.consume(queue: Topology.queue(after, "action"), prefetch: 5))
+        #expect(try await bus.publish([OutgoingMessage(exchange: Topology.exchange(after), routingKey: "action", body: [2])]) == [true])
+        let delivery = try await later.next()
+        #expect(delivery.body == [2] && !delivery.redelivered)
+        await delivery.ack()
+        await held.ack()
+        try await reader.expectNothing(within: .milliseconds(500))
+        await close(bus)
+    }
+
     @Test func aBrokerRestartLosesNoConfirmedMessageAndTheConsumerResumes() async throws {
         let bus = try await BusAdapter.rabbitmq.make() as! RabbitMQBus
         let job = uniqueJob("restart")
