@@ -201,6 +201,10 @@ import Testing
         let reply = await api.send("GET", "/api/jobs", token: token)
         #expect(reply.status == 503)
         #expect(reply.error?.contains("cannot reach the token issuer") == true)
+        // Right after, within the refetch interval: still our outage, not a bad token (was a 401).
+        let again = await api.send("GET", "/api/jobs", token: token)
+        #expect(again.status == 503)
+        #expect(again.error?.contains("cannot reach the token issuer") == true)
     }
 
     @Test func apiKeysValidInvalidAndUnderScoped() async throws {

@@ -20,6 +20,8 @@ actor OIDCKeySource {
     private var fetchedAt: ContinuousClock.Instant?
     private var lastAttempt: ContinuousClock.Instant?
     private var inFlight: Task<JSONWebKeySet, Error>?
+    /// The last fetch failed: a kid we do not know may be one the issuer has.
+    private var lastFetchFailed = false
 
     init(
         issuer: String, timeToLive: Duration = .seconds(3600), refetchInterval: Duration = .seconds(10), logger: Logger,
@@ -48,7 +50,13 @@ actor OIDCKeySource {
                 throw HTTPError.serviceUnavailable("cannot reach the token issuer to fetch its signing keys; try again shortly")
             }
         }
-        guard let key = keys.keys[kid] else { throw .unauthorized("the token's signing key (kid '\(kid)') is not one of the issuer's keys") }
+        guard let key = keys.keys[kid] else {
+            // Until a fetch succeeds again, an unknown kid is our outage, not the client's bad token.
+            if lastFetchFailed {
+                throw .serviceUnavailable("cannot reach the token issuer to fetch its signing keys; try again shortly")
+            }
+            throw .unauthorized("the token's signing key (kid '\(kid)') is not one of the issuer's keys")
+        }
         return key
     }
 
@@ -61,7 +69,13 @@ actor OIDCKeySource {
         let task = Task { [issuer] in try await Self.fetch(issuer: issuer) }
         inFlight = task
         defer { inFlight = nil }
-        keys = try await task.value
+        do {
+            keys = try await task.value
+            lastFetchFailed = false
+        } catch {
+            lastFetchFailed = true
+            throw error
+        }
         fetchedAt = now()
         logger.info("fetched the issuer's signing keys", metadata: ["oidc.issuer": "\(issuer)", "keys.count": "\(keys.keys.count)"])
     }
