@@ -6,6 +6,11 @@ public protocol MessageBus: Sendable {
     /// every topology it declared after a reconnect.
     func declareTopology(jobName: String) async throws
 
+    /// Declares several jobs' topologies at once (a takeover, a burst of first fires) and returns
+    /// the jobs whose declaration failed, with why; the others are declared. One refused job
+    /// does not fail the rest.
+    func declareTopologies(jobNames: [String]) async -> [String: any Error]
+
     /// Publishes persistent JSON messages and waits once for the broker's confirms of the
     /// whole batch. One outcome per message, in order: `true` confirmed, `false` refused by the
     /// broker (nack, no such exchange). Throws `MessageBusError.unavailable` when not connected:
@@ -42,6 +47,19 @@ public struct Subscription: Hashable, Sendable {
 }
 
 extension MessageBus {
+    /// One at a time; stops when the task is cancelled (the rest fail with `CancellationError`).
+    public func declareTopologies(jobNames: [String]) async -> [String: any Error] {
+        var failures: [String: any Error] = [:]
+        for name in jobNames {
+            guard !Task.isCancelled else {
+                failures[name] = CancellationError()
+                continue
+            }
+            do { try await declareTopology(jobName: name) } catch { failures[name] = error }
+        }
+        return failures
+    }
+
     /// Consumes one queue into a stream of its own (see `subscribe`); `Consumer.cancel()` ends it.
     public func consume(queue: String, prefetch: Int) async throws -> Consumer {
         let (stream, sink) = AsyncStream<Delivery>.makeStream()

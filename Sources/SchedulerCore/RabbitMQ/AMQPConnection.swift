@@ -100,11 +100,15 @@ final class AMQPConnection {
     // channel answers in order, so one waiting method after several nowait ones confirms them all
     // in one round trip (a job's topology was seven).
 
-    func declareExchange(_ channel: UInt16, name: String, type: String, wait: Bool = true) throws(AMQPError) {
+    /// Declares a durable exchange, or with `passive` only checks that it exists.
+    func declareExchange(_ channel: UInt16, name: String, type: String, passive: Bool = false, wait: Bool = true)
+        throws(AMQPError)
+    {
         var arena = AMQPArena()
         defer { arena.free() }
         var method = amqp_exchange_declare_t(
-            ticket: 0, exchange: arena.bytes(name), type: arena.bytes(type), passive: 0, durable: 1, auto_delete: 0,
+            ticket: 0, exchange: arena.bytes(name), type: arena.bytes(type), passive: passive ? 1 : 0, durable: 1,
+            auto_delete: 0,
             internal: 0, nowait: wait ? 0 : 1, arguments: amqp_empty_table)
         try call(channel, AMQP_EXCHANGE_DECLARE_METHOD, &method, wait ? AMQP_EXCHANGE_DECLARE_OK_METHOD : nil,
             "declare exchange '\(name)'")

@@ -30,9 +30,13 @@ public final class RabbitMQBus: MessageBus {
     }
 
     public func declareTopology(jobName: String) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            loop.send(.declare(jobName, continuation))
-        }
+        if let error = await declareTopologies(jobNames: [jobName])[jobName] { throw error }
+    }
+
+    /// In pipelined batches: a few round trips for a takeover's thousand jobs, where one per job
+    /// kept the first actions after a takeover off the broker for seconds.
+    public func declareTopologies(jobNames: [String]) async -> [String: any Error] {
+        await withCheckedContinuation { continuation in loop.send(.declare(jobNames, [:], continuation)) }
     }
 
     public func publish(_ messages: [OutgoingMessage]) async throws -> [Bool] {

@@ -80,6 +80,21 @@ struct RabbitMQBusTests {
         } catch {
             #expect("\(error)".contains("inequivalent"), "\(error)")
         }
+        // In a batch (pipelined, 200 jobs a round trip) the refused job fails alone.
+        let batch = (0..<450).map { uniqueJob("batch\($0)") }
+        let failures = await bus.declareTopologies(jobNames: Array(batch[..<120]) + [job] + Array(batch[120...]))
+        #expect(Array(failures.keys) == [job], "\(failures)")
+        #expect("\(failures[job].map { "\($0)" } ?? "")".contains("inequivalent"))
+        let confirmed = try await bus.publish(batch.map {
+            OutgoingMessage(exchange: Topology.exchange($0), routingKey: "action", body: Array($0.utf8))
+        })
+        #expect(confirmed == Array(repeating: true, count: batch.count), "an exchange of the batch is missing")
+        for name in [batch[0], batch[119], batch[120], batch[449]] {
+            let queue = DeliveryReader(try await bus.consume(queue: Topology.queue(name, "action"), prefetch: 1))
+            let message = try await queue.next()
+            #expect(message.body == Array(name.utf8))
+            await message.ack()
+        }
 
         // The same connection declares, publishes and settles on.
         let after = uniqueJob("after-clash")
