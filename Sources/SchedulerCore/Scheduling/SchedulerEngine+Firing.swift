@@ -187,8 +187,11 @@ extension SchedulerEngine {
     private func send(_ runs: [Run]) async {
         guard !runs.isEmpty else { return }
         defer { for run in runs { publishing.remove(run.id) } }
+        // A job whose topology the broker refuses keeps its runs in the outbox, not the others'.
+        let undeclared = await declare(runs.map(\.jobName))
+        let runs = runs.filter { !undeclared.contains($0.jobName) }
+        guard !runs.isEmpty else { return }
         do {
-            for name in Set(runs.map(\.jobName)) { try await declare(name) }
             let messages = runs.map { run in
                 OutgoingMessage(
                     action: ActionMessage(

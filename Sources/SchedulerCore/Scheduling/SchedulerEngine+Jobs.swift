@@ -50,6 +50,7 @@ extension SchedulerEngine {
         }
         // Every claimed job is scheduled before any topology is declared: declaring takes the
         // broker milliseconds per job, and a large claim (a failover) must not delay firing.
+        await declare(claimed)  // in a few round trips; consuming is one job at a time
         for name in claimed where jobs.isHeld(name) { await ensureConsumers(name) }
         releaseFreedMemoryAfterLargeChanges()
     }
@@ -171,10 +172,9 @@ extension SchedulerEngine {
     func ensureConsumers(_ name: String) async {
         // Not once shutting down: a claim of thousands of jobs would keep their locks for as long
         // as declaring the rest takes; a peer declares them after the shutdown releases them.
-        guard !Task.isCancelled, jobs.subscriptions(of: name) == nil else { return }
+        guard !Task.isCancelled, jobs.subscriptions(of: name) == nil, await declare([name]).isEmpty else { return }
         var started: [Subscription] = []
         do {
-            try await declare(name)
             for key in [Topology.statusKey, Topology.heartbeatKey] {
                 started.append(try await bus.subscribe(queue: Topology.queue(name, key), prefetch: 200, to: inboundSink))
             }
@@ -195,12 +195,23 @@ extension SchedulerEngine {
         await bus.unsubscribe(Subscription(queue: Topology.queue(name, Topology.heartbeatKey), id: ids.heartbeat))
     }
 
-    /// Declares the job's topology once. Not once shutting down: after a takeover, fires wait on
-    /// declaring hundreds of topologies, and their runs stay in the outbox for the next holder.
-    func declare(_ name: String) async throws {
-        guard !jobs.isDeclared(name) else { return }
-        try Task.checkCancellation()
-        try await bus.declareTopology(jobName: name)
-        jobs.setDeclared(name)
+    /// Declares the topologies of `names` not declared yet, in one bus call, and returns the
+    /// jobs whose topology is still not declared (logged). None once shutting down: the next
+    /// holder declares them, and runs waiting on them stay in the outbox for it.
+    @discardableResult
+    func declare(_ names: some Sequence<String>) async -> Set<String> {
+        let missing = Array(Set(names.filter { !jobs.isDeclared($0) }))
+        guard !missing.isEmpty else { return [] }
+        guard !Task.isCancelled else { return Set(missing) }
+        let failures = await bus.declareTopologies(jobNames: missing)
+        for name in missing where failures[name] == nil { jobs.setDeclared(name) }
+        if let (name, error) = failures.first(where: { !($0.value is CancellationError) }) {
+            // While the broker is away every attempt fails alike: quiet, as the outbox is.
+            let unavailable = (error as? MessageBusError)?.code == .unavailable
+            logger.log(
+                level: unavailable ? .debug : .warning, "cannot declare the job's topology",
+                metadata: ["job.name": "\(name)", "jobs.count": "\(failures.count)", "error": "\(error)"])
+        }
+        return Set(failures.keys)
     }
 }

@@ -120,6 +120,7 @@ extension SchedulerEngine {
     /// not (disabled, deleted, handed over), and stops consuming the others (SPEC §5).
     func follow(openRuns: [Run]) async {
         let wanted = Set(openRuns.map(\.jobName)).union(jobs.heldNames)
+        await declare(wanted)
         for name in wanted { await ensureConsumers(name) }
         for name in jobs.subscribedNames where !wanted.contains(name) { await stopConsuming(name) }
     }
