@@ -51,10 +51,12 @@ func stop(_ pid: pid_t, signal: Int32) {
 }
 
 var takeovers: [Double] = []
+var actionsConfirmed: [Double] = []
 var duplicates = 0
 var lost = 0
 var generator = SystemRandomNumberGenerator()
 for trial in 0..<trials {
+    let trialStarted = Timestamp.now
     let path = "\(directory)/failover-\(trial).db"
     let database = SQLiteDatabase(path: path, logger: logger)
     try await database.prepare()
@@ -64,14 +66,24 @@ for trial in 0..<trials {
     for name in names {
         try await database.createJob(Job(name: name, nextRunAt: first, interval: 1000, allowConcurrentRuns: true))
     }
+    let created = Timestamp.now
     let log = "\(directory)/failover-\(trial).log"
     // The lease holder starts first and claims every job; the standby starts once it has.
     var pids = [spawnScheduler(path, log: log)]
     while try await database.managers().count < 1 { try await Task.sleep(for: .milliseconds(100)) }
     let holder = try await database.managers()[0].id
     while try await database.jobs(lockedBy: holder).count < jobCount { try await Task.sleep(for: .milliseconds(200)) }
+    let claimed = Timestamp.now
     pids.append(spawnScheduler(path, log: log))
     while try await database.managers().count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+    // Steady state first: every job has fired and its action is confirmed, so its topology is
+    // declared (a broker takes seconds to declare a thousand new ones; that is start-up, not failover).
+    while true {
+        let runs = try await database.runs(matching: RunQuery(trigger: .schedule), after: nil, limit: nil).items
+        if Set(runs.filter(\.published).map(\.jobName)).count == jobCount { break }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    let steady = Timestamp.now
     try await Task.sleep(for: .milliseconds(1000 + Int(generator.next() % 2000)))
     // kill -9 the lease holder at a random moment.
     let victim = 0
@@ -94,10 +106,28 @@ for trial in 0..<trials {
             takeover = Double(Timestamp.now.milliseconds(since: killedAt)) / 1000
         }
     }
+    // Until those first fires' actions are confirmed by the broker too: after a takeover each
+    // job's topology is declared before its first action goes out.
+    var published: Double?
+    while takeover != nil, published == nil, Timestamp.now < deadline {
+        let fired = try await database.runs(matching: RunQuery(jobNames: Array(victimJobs)), after: nil, limit: nil).items
+            .filter { $0.createdTime.adding(milliseconds: Int64($0.missedSlots) * 1000) >= killedAt }
+        var firstFires: [String: Run] = [:]
+        for run in fired where firstFires[run.jobName].map({ run.createdTime < $0.createdTime }) ?? true {
+            firstFires[run.jobName] = run
+        }
+        if firstFires.count == victimJobs.count, firstFires.values.allSatisfy(\.published) {
+            published = Double(Timestamp.now.milliseconds(since: killedAt)) / 1000
+        } else {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
     // Run a little longer, then stop the survivor and check every slot's fate.
+    let takenOver = Timestamp.now
     try await Task.sleep(for: .seconds(2))
     stop(pids[1 - victim], signal: SIGTERM)
     pids.removeAll()
+    let stopped = Timestamp.now
     let end = try await database.jobs(after: nil, limit: 100_000).items
     for job in end where names.contains(job.name) {
         let runs = try await database.runs(matching: RunQuery(jobNames: [job.name], trigger: .schedule), after: nil, limit: nil).items
@@ -109,8 +139,15 @@ for trial in 0..<trials {
         duplicates += max(0, covered - expected)
     }
     if let takeover { takeovers.append(takeover) }
-    print(#"{"metric":"failover_trial","trial":\#(trial),"unit":"s","value":\#(takeover.map { String(format: "%.2f", $0) } ?? "null"),"orphaned_jobs":\#(victimJobs.count)}"#)
+    if let published { actionsConfirmed.append(published) }
+    let phases = [
+        ("create_s", created.milliseconds(since: trialStarted)), ("claim_s", claimed.milliseconds(since: created)),
+        ("steady_s", steady.milliseconds(since: claimed)), ("wait_takeover_s", takenOver.milliseconds(since: steady)), ("stop_s", stopped.milliseconds(since: takenOver)),
+        ("check_s", Timestamp.now.milliseconds(since: stopped)),
+        ("trial_s", Timestamp.now.milliseconds(since: trialStarted)),
+    ].map { #""\#($0.0)":\#(String(format: "%.1f", Double($0.1) / 1000))"# }.joined(separator: ",")
+    print(#"{"metric":"failover_trial","trial":\#(trial),"unit":"s","value":\#(takeover.map { String(format: "%.2f", $0) } ?? "null"),"orphaned_jobs":\#(victimJobs.count),"first_actions_confirmed_s":\#(published.map { String(format: "%.2f", $0) } ?? "null"),\#(phases)}"#)
 }
 let worst = takeovers.max() ?? -1
-print(#"{"metric":"failover_takeover_worst","unit":"s","value":\#(String(format: "%.2f", worst)),"n":\#(trials),"completed_trials":\#(takeovers.count),"jobs":\#(jobCount),"lease_timeout_s":\#(leaseTimeout / 1000),"duplicate_slots":\#(duplicates),"lost_slots":\#(lost),"median":\#(String(format: "%.2f", takeovers.sorted()[takeovers.count / 2]))}"#)
+print(#"{"metric":"failover_takeover_worst","unit":"s","value":\#(String(format: "%.2f", worst)),"n":\#(trials),"completed_trials":\#(takeovers.count),"jobs":\#(jobCount),"lease_timeout_s":\#(leaseTimeout / 1000),"duplicate_slots":\#(duplicates),"lost_slots":\#(lost),"median":\#(String(format: "%.2f", takeovers.sorted()[takeovers.count / 2])),"first_actions_confirmed_worst_s":\#(String(format: "%.2f", actionsConfirmed.max() ?? -1)),"first_actions_confirmed_trials":\#(actionsConfirmed.count)}"#)
 exit(0)
