@@ -135,8 +135,11 @@ if mem and mem["value"] > 500:
                   f"{mem['value']:,} of RSS. See the breakdown below.")
 fo = find("failover_takeover_worst")
 if fo:
+    confirmed = fo.get("first_actions_confirmed_worst_s")
     line("e", f"failover takeover, {fo.get('jobs', 0):,} one-second jobs on SQLite, worst of {fo['completed_trials']}/{fo['n']} trials "
-         f"(s; median {fo['median']}; duplicate/lost slots)",
+         f"(s; median {fo['median']}; duplicate/lost slots)"
+         + (f"; every first action after the kill confirmed by the broker within {confirmed} s "
+            f"({fo.get('first_actions_confirmed_trials')}/{fo['n']} trials)" if confirmed is not None else ""),
          f"{fo['value']} ({fo['duplicate_slots']}/{fo['lost_slots']})", "≤ lease (3 s) + 5 s every trial; 0 duplicate, 0 lost",
          "Kubernetes/Quartz 15–22 s",
          "yes" if float(fo["value"]) <= 8 and fo["completed_trials"] == fo["n"] and fo["duplicate_slots"] == 0 and fo["lost_slots"] == 0 else "no")
