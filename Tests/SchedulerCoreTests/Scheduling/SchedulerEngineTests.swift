@@ -399,15 +399,30 @@ struct SchedulerEngineTests {
         }
     }
 
-    @Test func aSlowClaimDoesNotHoldUpTheLease() async throws {
+    /// An engine on a manual clock at 0 and an in-memory database holding `jobs`, over `bus`, running.
+    struct Running {
         let clock = ManualClock(.test(0))
-        let database = InMemoryDatabase(clock: { clock.now() })
+        let database: InMemoryDatabase
+        let engine: SchedulerEngine
+        let task: Task<Void, Error>
+
+        init(_ bus: any MessageBus, jobs: [Job]) async throws {
+            let clock = self.clock
+            database = InMemoryDatabase(clock: { clock.now() })
+            for job in jobs { try await database.createJob(job) }
+            var logger = Logger(label: "engine")
+            logger.logLevel = .critical
+            let engine = SchedulerEngine(
+                database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
+            self.engine = engine
+            task = Task { try await engine.run() }
+        }
+    }
+
+    @Test func aSlowClaimDoesNotHoldUpTheLease() async throws {
         let bus = GatedBus()
-        try await database.createJob(Job(name: "slow-topology", nextRunAt: .test(3600), interval: 60_000))
-        var logger = Logger(label: "engine")
-        logger.logLevel = .critical
-        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
-        let task = Task { try await engine.run() }
+        let running = try await Running(bus, jobs: [Job(name: "slow-topology", nextRunAt: .test(3600), interval: 60_000)])
+        let (clock, database, _, task) = (running.clock, running.database, running.engine, running.task)
         try await eventually { bus.state.withLock { $0.declaring } }  // the claim is stuck declaring
         let before = try #require(try await database.managers().first).heartbeat
         while clock.now() < .test(5) {
@@ -421,16 +436,9 @@ struct SchedulerEngineTests {
     }
 
     @Test func aShutdownDuringALargeClaimDoesNotDeclareTheRest() async throws {
-        let clock = ManualClock(.test(0))
-        let database = InMemoryDatabase(clock: { clock.now() })
         let bus = GatedBus()
-        for index in 0..<50 {
-            try await database.createJob(Job(name: "many-\(index)", nextRunAt: .test(3600), interval: 60_000))
-        }
-        var logger = Logger(label: "engine")
-        logger.logLevel = .critical
-        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
-        let task = Task { try await engine.run() }
+        let running = try await Running(bus, jobs: (0..<50).map { Job(name: "many-\($0)", nextRunAt: .test(3600), interval: 60_000) })
+        let (_, database, _, task) = (running.clock, running.database, running.engine, running.task)
         try await eventually { bus.state.withLock { $0.declaring } }  // the first of 50 declarations
         task.cancel()
         bus.state.withLock { $0.open = true }
@@ -443,16 +451,9 @@ struct SchedulerEngineTests {
     }
 
     @Test func aShutdownLeavesFiresWaitingOnDeclarationsInTheOutbox() async throws {
-        let clock = ManualClock(.test(0))
-        let database = InMemoryDatabase(clock: { clock.now() })
         let bus = GatedBus()
-        for index in 0..<50 {
-            try await database.createJob(Job(name: "due-\(index)", nextRunAt: .test(0), interval: 60_000))
-        }
-        var logger = Logger(label: "engine")
-        logger.logLevel = .critical
-        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
-        let task = Task { try await engine.run() }
+        let running = try await Running(bus, jobs: (0..<50).map { Job(name: "due-\($0)", nextRunAt: .test(0), interval: 60_000) })
+        let (clock, database, _, task) = (running.clock, running.database, running.engine, running.task)
         // Every slot fired and recorded; publishing them (in the background) waits on their topologies.
         try await eventually {
             clock.advance(to: clock.now().adding(milliseconds: 10))
@@ -486,16 +487,9 @@ struct SchedulerEngineTests {
     }
 
     @Test func aRefusedTopologyHoldsBackOnlyItsOwnRuns() async throws {
-        let clock = ManualClock(.test(0))
-        let database = InMemoryDatabase(clock: { clock.now() })
         let bus = RefusingBus(refusing: "refused")
-        for name in ["good-1", "refused", "good-2"] {
-            try await database.createJob(Job(name: name, nextRunAt: .test(1), interval: 60_000))
-        }
-        var logger = Logger(label: "engine")
-        logger.logLevel = .critical
-        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
-        let task = Task { try await engine.run() }
+        let running = try await Running(bus, jobs: ["good-1", "refused", "good-2"].map { Job(name: $0, nextRunAt: .test(1), interval: 60_000) })
+        let (clock, database, engine, task) = (running.clock, running.database, running.engine, running.task)
         try await eventually { await engine.heldJobCount == 3 }
         try await eventually {
             if clock.now() < .test(3) { clock.advance(to: clock.now().adding(milliseconds: 10)) }
@@ -510,16 +504,9 @@ struct SchedulerEngineTests {
     }
 
     @Test func shutdownReleasesTheLocksBeforeLettingGoOfTheQueues() async throws {
-        let clock = ManualClock(.test(0))
-        let database = InMemoryDatabase(clock: { clock.now() })
         let bus = GatedBus(gatingDeclarations: false, gatingUnsubscribes: true)
-        for name in ["q1", "q2"] {
-            try await database.createJob(Job(name: name, nextRunAt: .test(3600), interval: 60_000))
-        }
-        var logger = Logger(label: "engine")
-        logger.logLevel = .critical
-        let engine = SchedulerEngine(database: database, bus: bus, clock: clock, settings: EngineHarness.settings, logger: logger)
-        let task = Task { try await engine.run() }
+        let running = try await Running(bus, jobs: ["q1", "q2"].map { Job(name: $0, nextRunAt: .test(3600), interval: 60_000) })
+        let (_, database, engine, task) = (running.clock, running.database, running.engine, running.task)
         try await eventually { await engine.consumedJobCount == 2 }
         task.cancel()
         // Cancelling consumers is stuck: the jobs are claimable all the same.
