@@ -34,6 +34,8 @@ actor OIDCKeySource {
         self.logger = logger
     }
 
+    private static let unreachable = "cannot reach the token issuer to fetch its signing keys; try again shortly"
+
     /// The key named `kid`.
     func key(for kid: String) async throws(HTTPError) -> PublicKey {
         let now = now()
@@ -47,13 +49,13 @@ actor OIDCKeySource {
                 logger.warning("cannot fetch the issuer's keys", metadata: ["oidc.issuer": "\(issuer)", "error": "\(error)"])
                 // Keys we still have keep working while the issuer is unreachable.
                 if let key = keys.keys[kid] { return key }
-                throw HTTPError.serviceUnavailable("cannot reach the token issuer to fetch its signing keys; try again shortly")
+                throw HTTPError.serviceUnavailable(Self.unreachable)
             }
         }
         guard let key = keys.keys[kid] else {
             // Until a fetch succeeds again, an unknown kid is our outage, not the client's bad token.
             if lastFetchFailed {
-                throw .serviceUnavailable("cannot reach the token issuer to fetch its signing keys; try again shortly")
+                throw .serviceUnavailable(Self.unreachable)
             }
             throw .unauthorized("the token's signing key (kid '\(kid)') is not one of the issuer's keys")
         }

@@ -41,9 +41,8 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
 
     private var connection: AMQPConnection?
     private var generation = 0
-    /// Every topology declared through this bus, in order, to declare again after a reconnect.
-    private var topologies: [String] = []
-    private var topologySet: Set<String> = []
+    /// Every topology declared through this bus, to declare again after a reconnect.
+    private var topologies: Set<String> = []
     private var declared: Set<String> = []
     /// The prefetch last set on the consume channel of this connection.
     private var consumePrefetch: Int?
@@ -132,7 +131,7 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         outstanding.removeAll()
         declared.removeAll()
         consumePrefetch = nil
-        for (job, error) in declareTopologies(topologies, on: conn) {
+        for (job, error) in declareTopologies(Array(topologies), on: conn) {
             logger.warning("cannot declare topology again", metadata: ["job.name": "\(job)", "error": "\(error)"])
         }
         for record in consumers.values.sorted(by: { $0.id < $1.id }) {
@@ -213,7 +212,7 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
     private func execute(_ command: Command) {
         switch command {
         case .declare(let jobs, let earlier, let continuation):
-            for job in jobs where topologySet.insert(job).inserted { topologies.append(job) }
+            topologies.formUnion(jobs)
             guard let connection else {
                 let unavailable = MessageBusError.unavailable("not connected")
                 let failures = earlier.merging(jobs.map { ($0, unavailable) }) { first, _ in first }
@@ -222,7 +221,7 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
             // A turn of jobs at a time, then the command goes to the back of the queue: a broker
             // takes milliseconds per new topology, and the publishes and confirms queued meanwhile
             // (the fires of a start-up or a takeover) must not wait seconds behind a thousand.
-            let turn = Array(jobs.prefix(Self.declareTurn))
+            let turn = Array(jobs.prefix(Self.declareBatch))
             let failures = earlier.merging(declareTopologies(turn, on: connection)) { first, _ in first }
             if jobs.count > turn.count {
                 send(.declare(Array(jobs.dropFirst(turn.count)), failures, continuation))
@@ -364,12 +363,9 @@ final class RabbitMQConnectionLoop: @unchecked Sendable {
         return failures
     }
 
-    /// Jobs per pipelined declaration: seven methods of about 100 bytes each, so a batch stays
-    /// well inside the socket's buffers while the broker reads it.
-    static let declareBatch = 200
-    /// Jobs declared per turn of a `.declare` command: about 150 ms of the broker's time when
-    /// all are new, a few when they exist.
-    static let declareTurn = 25
+    /// Jobs per pipelined declaration, and per turn of a `.declare` command: about 150 ms of the
+    /// broker's time when all are new, a few when they exist.
+    static let declareBatch = 25
 
     /// Passive declarations of the exchange and the three queues, with nowait but the last when
     /// `waitAtEnd`. AMQP cannot check a binding: queues that exist are taken to be bound, as

@@ -116,6 +116,8 @@ struct MessageBusConformanceTests {
             OutgoingMessage(exchange: Topology.exchange(job), routingKey: "heartbeat", body: Array("\($0)".utf8))
         }
         _ = try await bus.publish(messages)
+        // Another prefetch on the same connection first: the second consumer still gets its own.
+        let other = try await bus.consume(queue: Topology.queue(job, "status"), prefetch: 1)
         let reader = DeliveryReader(try await bus.consume(queue: Topology.queue(job, "heartbeat"), prefetch: 2))
         let first = try await reader.next()
         let second = try await reader.next()
@@ -125,6 +127,7 @@ struct MessageBusConformanceTests {
         #expect([first, second, third].map { String(decoding: $0.body, as: UTF8.self) } == ["0", "1", "2"])
         await second.ack()
         await third.ack()
+        await other.cancel()
         await close(bus)
     }
 
